@@ -1,0 +1,148 @@
+"""The local cloud's persistent state: JSON records in SQLite.
+
+A record is a plain ``dict`` kept under ``(partition, kind, key)``. The partition keeps accounts
+and regions apart the way AWS does (``123456789012/eu-west-1``; global services such as IAM use
+``123456789012/global``), the kind names the resource (``role``, ``vpc``, ``target-group``) and
+the key is its natural identifier (name or id).
+
+Every API call runs inside one :meth:`Store.transaction`: a call that returns has been committed
+to disk (WAL, ``synchronous=FULL``) and survives ``kill -9``; a call that raises is rolled back,
+ids drawn included, so a refusal changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    partition TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (partition, kind, key)
+);
+CREATE TABLE IF NOT EXISTS meta (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"""
+
+
+class Store:
+    """Records in one SQLite database (a file, or memory when ``path`` is ``None``)."""
+
+    def __init__(self, path: Path | str | None = None) -> None:
+        self.path = Path(path) if path is not None else None
+        self._db = sqlite3.connect(
+            str(path) if path is not None else ":memory:",
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        self._lock = threading.RLock()
+        self._depth = 0
+        if path is not None:
+            self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """Everything inside is committed together, or not at all when it raises."""
+        with self._lock:
+            outer = self._depth == 0
+            if outer:
+                self._db.execute("BEGIN IMMEDIATE")
+            self._depth += 1
+            try:
+                yield self
+            except BaseException:
+                self._depth -= 1
+                if outer:
+                    self._db.execute("ROLLBACK")
+                raise
+            else:
+                self._depth -= 1
+                if outer:
+                    self._db.execute("COMMIT")
+
+    # records ---------------------------------------------------------------------------------
+
+    def get(self, partition: str, kind: str, key: str) -> dict[str, Any] | None:
+        row = self._db.execute(
+            "SELECT body FROM records WHERE partition=? AND kind=? AND key=?",
+            (partition, kind, key),
+        ).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def put(self, partition: str, kind: str, key: str, record: dict[str, Any]) -> None:
+        """Insert or replace a record, keeping its place in :meth:`list` order."""
+        body = json.dumps(record, separators=(",", ":"), sort_keys=True)
+        with self.transaction():
+            updated = self._db.execute(
+                "UPDATE records SET body=? WHERE partition=? AND kind=? AND key=?",
+                (body, partition, kind, key),
+            ).rowcount
+            if not updated:
+                self._db.execute(
+                    "INSERT INTO records (partition, kind, key, body) VALUES (?, ?, ?, ?)",
+                    (partition, kind, key, body),
+                )
+
+    def delete(self, partition: str, kind: str, key: str) -> bool:
+        with self.transaction():
+            return bool(
+                self._db.execute(
+                    "DELETE FROM records WHERE partition=? AND kind=? AND key=?",
+                    (partition, kind, key),
+                ).rowcount
+            )
+
+    def list(self, partition: str | None, kind: str) -> list[dict[str, Any]]:
+        """Records of a kind in creation order; every partition's when ``partition`` is None."""
+        if partition is None:
+            rows = self._db.execute(
+                "SELECT body FROM records WHERE kind=? ORDER BY rowid", (kind,)
+            )
+        else:
+            rows = self._db.execute(
+                "SELECT body FROM records WHERE partition=? AND kind=? ORDER BY rowid",
+                (partition, kind),
+            )
+        return [json.loads(body) for (body,) in rows]
+
+    def partitions(self, kind: str) -> list[str]:
+        rows = self._db.execute(
+            "SELECT DISTINCT partition FROM records WHERE kind=? ORDER BY partition", (kind,)
+        )
+        return [partition for (partition,) in rows]
+
+    # meta: counters and settings that must survive a restart -----------------------------------
+
+    def get_meta(self, name: str, default: Any = None) -> Any:
+        row = self._db.execute("SELECT value FROM meta WHERE name=?", (name,)).fetchone()
+        return json.loads(row[0]) if row else default
+
+    def set_meta(self, name: str, value: Any) -> None:
+        with self.transaction():
+            self._db.execute(
+                "INSERT INTO meta (name, value) VALUES (?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET value=excluded.value",
+                (name, json.dumps(value)),
+            )
+
+    def next_counter(self, name: str) -> int:
+        """The next value of a persistent counter (1, 2, …), rolled back with its transaction."""
+        with self.transaction():
+            value = self.get_meta(f"counter:{name}", 0) + 1
+            self.set_meta(f"counter:{name}", value)
+            return value
