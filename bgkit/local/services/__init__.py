@@ -1,0 +1,15 @@
+"""The providers of the local cloud, one a service (see :mod:`.provider` for the contract)."""
+
+from __future__ import annotations
+
+from bgkit.local.services.ec2 import Ec2Provider
+from bgkit.local.services.iam import IamProvider
+from bgkit.local.services.provider import Provider
+from bgkit.local.services.sts import StsProvider
+
+PROVIDERS: tuple[type[Provider], ...] = (StsProvider, IamProvider, Ec2Provider)
+
+
+def providers() -> dict[str, Provider]:
+    """A fresh provider of each service, by botocore service name."""
+    return {cls.service: cls() for cls in PROVIDERS}

@@ -1,0 +1,118 @@
+"""The ``bgkit`` command (DESIGN.md, *Settings and commands*)."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from typing import Any
+
+import click
+
+from bgkit.config import Settings
+from bgkit.errors import BgkitError, NotRunningError
+from bgkit.local import server
+from bgkit.local.server import DUMMY_CREDENTIALS
+
+
+def _settings(**overrides: Any) -> Settings:
+    try:
+        return Settings.load(**overrides)
+    except BgkitError as error:
+        raise click.UsageError(str(error)) from None
+
+
+@click.group()
+def main() -> None:
+    """bgkit: learn blue/green deployments on Amazon ECS with AWS CodeDeploy."""
+
+
+@main.group()
+def local() -> None:
+    """The local cloud: AWS's APIs, ECS tasks and ALB listeners on this machine."""
+
+
+@local.command()
+@click.option("--port", type=int, help="endpoint port on 127.0.0.1 [BGKIT_LOCAL_PORT, 4599]")
+@click.option("--state-dir", type=click.Path(), help="state and task logs [BGKIT_STATE_DIR]")
+@click.option("--listener-offset", type=int, help="host port = offset + listener port [10000]")
+@click.option("--clock", type=float, help="clock speed, 60 = a minute a second [BGKIT_CLOCK, 1]")
+@click.option("--foreground", is_flag=True, help="serve from this process until Ctrl-C")
+def up(
+    port: int | None,
+    state_dir: str | None,
+    listener_offset: int | None,
+    clock: float | None,
+    foreground: bool,
+) -> None:
+    """Start the local cloud and wait until it answers."""
+    settings = _settings(
+        local_port=port, state_dir=state_dir, listener_offset=listener_offset, clock=clock
+    )
+    if foreground:
+        from bgkit.local.__main__ import main as serve
+
+        sys.exit(serve(server.server_arguments(settings)))
+    try:
+        status = server.start_background(settings)
+    except BgkitError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"bgkit local cloud: {status['endpoint']} (pid {status['pid']})")
+    click.echo(f"state: {status['state_dir']}")
+    click.echo('use it from a shell: eval "$(bgkit local env)"')
+
+
+@local.command()
+def status() -> None:
+    """Say whether the local cloud runs, where, and what it runs (exit 1 when it does not)."""
+    settings = _settings()
+    running = server.read_status(settings)
+    if running is None:
+        click.echo(f"no local cloud runs with state in {settings.state_dir}")
+        sys.exit(1)
+    click.echo(f"endpoint:        {running['endpoint']}")
+    click.echo(f"pid:             {running['pid']}")
+    click.echo(f"state dir:       {running['state_dir']}")
+    click.echo(
+        f"listener offset: {running['listener_offset']} (port 80 → "
+        f"{running['listener_offset'] + 80})"
+    )
+    click.echo(f"clock speed:     {running['clock']:g}")
+    click.echo(f"services:        {', '.join(running['services'])}")
+
+
+@local.command()
+def down() -> None:
+    """Stop the local cloud and everything it started; the state stays."""
+    settings = _settings()
+    try:
+        pid = server.stop_background(settings)
+    except NotRunningError as error:
+        click.echo(str(error))
+        return
+    click.echo(f"stopped the local cloud (pid {pid}); its state stays in {settings.state_dir}")
+
+
+@local.command()
+def reset() -> None:
+    """Stop the local cloud and delete its state."""
+    settings = _settings()
+    if server.reset_state(settings):
+        click.echo(f"deleted the local cloud's state in {settings.state_dir}")
+    else:
+        click.echo(f"no state to delete in {settings.state_dir}")
+
+
+@local.command()
+def env() -> None:
+    """Print export lines so the AWS CLI and SDKs talk to the local cloud."""
+    settings = _settings()
+    lines = {
+        "AWS_ENDPOINT_URL": settings.endpoint_url,
+        "AWS_ACCESS_KEY_ID": DUMMY_CREDENTIALS["aws_access_key_id"],
+        "AWS_SECRET_ACCESS_KEY": DUMMY_CREDENTIALS["aws_secret_access_key"],
+        "AWS_DEFAULT_REGION": settings.region,
+        "AWS_REGION": settings.region,
+    }
+    click.echo("unset AWS_PROFILE AWS_SESSION_TOKEN")
+    for name, value in lines.items():
+        click.echo(f"export {name}={shlex.quote(value)}")

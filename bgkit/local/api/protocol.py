@@ -1,0 +1,193 @@
+"""The protocol layer: AWS wire requests in, AWS wire responses and errors out.
+
+Driven only by botocore's service models, it speaks the three protocols of the local cloud —
+``json`` (ECS, CodeDeploy, CloudWatch Logs), ``query`` (IAM, STS, ELBv2) and ``ec2`` — and knows
+no service. The gateway hands it an :class:`HttpRequest` and gets back the operation and its
+params (:func:`parse_request`); after the provider has answered, it turns the result or the
+:class:`~bgkit.errors.ServiceError` into an :class:`HttpResponse` (:func:`serialize_result`,
+:func:`serialize_error`).
+
+The protocol of a service is the one boto3 resolves (``ServiceModel.resolved_protocol``): for a
+model that lists several (CodeDeploy also offers ``smithy-rpc-v2-cbor``) it is the first of ours
+that the model offers. Parsing lives in :mod:`bgkit.local.api.parsers`, writing in
+:mod:`bgkit.local.api.serializers`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.model import NoShapeFoundError, OperationModel, ServiceModel, Shape
+
+from bgkit.errors import ServiceError
+from bgkit.local.api.parsers import (
+    Ec2RequestParser,
+    JsonRequestParser,
+    QueryRequestParser,
+    RequestParser,
+)
+from bgkit.local.api.serializers import (
+    Ec2ResponseSerializer,
+    JsonResponseSerializer,
+    QueryResponseSerializer,
+    ResponseSerializer,
+)
+
+__all__ = [
+    "PROTOCOLS",
+    "HttpRequest",
+    "HttpResponse",
+    "error_status",
+    "parse_request",
+    "protocol_of",
+    "serialize_error",
+    "serialize_result",
+]
+
+_PARSERS: dict[str, type[RequestParser]] = {
+    "json": JsonRequestParser,
+    "query": QueryRequestParser,
+    "ec2": Ec2RequestParser,
+}
+_SERIALIZERS: dict[str, type[ResponseSerializer]] = {
+    "json": JsonResponseSerializer,
+    "query": QueryResponseSerializer,
+    "ec2": Ec2ResponseSerializer,
+}
+#: the wire protocols the local cloud speaks
+PROTOCOLS = tuple(_PARSERS)
+
+
+@dataclass
+class HttpRequest:
+    """An HTTP request as the gateway received it.
+
+    Attributes:
+        method: ``"POST"``, ``"GET"`` …
+        path: the path, without the query string.
+        query: the query string, as ``urllib.parse.parse_qs(..., keep_blank_values=True)``.
+        headers: the headers, keys lower-cased.
+        body: the raw body.
+    """
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class HttpResponse:
+    """An HTTP response for the gateway to send."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def protocol_of(service_model: ServiceModel) -> str:
+    """The wire protocol boto3 uses for ``service_model``, one of :data:`PROTOCOLS`.
+
+    Raises:
+        ValueError: when the model offers none of them.
+    """
+    resolved = service_model.resolved_protocol
+    if resolved in _PARSERS:
+        return resolved
+    offered = service_model.metadata.get("protocols") or [service_model.protocol]
+    for protocol in offered:
+        if protocol in _PARSERS:
+            return protocol
+    raise ValueError(
+        f"{service_model.service_name} speaks {offered}; the local cloud speaks {PROTOCOLS}"
+    )
+
+
+def parse_request(
+    service_model: ServiceModel, request: HttpRequest
+) -> tuple[OperationModel, dict[str, Any]]:
+    """The operation ``request`` calls and its params, as a boto3 caller passed them.
+
+    Args:
+        service_model: botocore's model of the service the request is for.
+        request: the request as received.
+
+    Returns:
+        The operation model and the params, keyed by the input shape's member names (nested
+        structures too); timestamps are aware UTC ``datetime``, blobs ``bytes``.
+
+    Raises:
+        UnknownOperationError: the operation is not in the model.
+        ServiceError: the request cannot be read (``MissingAction``, ``SerializationException``,
+            ``ValidationError``, ``InvalidParameterValue``).
+    """
+    parser = _PARSERS[protocol_of(service_model)](service_model)
+    return parser.parse(request)
+
+
+def serialize_result(
+    operation_model: OperationModel, result: dict[str, Any] | None, request_id: str
+) -> HttpResponse:
+    """The HTTP 200 response carrying ``result``, written by the operation's output shape.
+
+    Args:
+        operation_model: the operation answered.
+        result: values keyed by the output shape's member names (or their ``xform_name``);
+            ``None`` or absent members are left out. Timestamps may be ``datetime`` or epoch
+            seconds.
+        request_id: the id the response carries.
+    """
+    service_model = operation_model.service_model
+    serializer = _SERIALIZERS[protocol_of(service_model)](service_model)
+    headers, body = serializer.serialize_result(operation_model, result, request_id)
+    return HttpResponse(200, headers, body)
+
+
+def serialize_error(
+    service_model: ServiceModel,
+    error: ServiceError,
+    request_id: str,
+    operation_model: OperationModel | None = None,
+) -> HttpResponse:
+    """The error response AWS gives for ``error``, in the service's protocol.
+
+    Args:
+        service_model: the service answering.
+        error: the code (as on the wire), message, status and fault of the error.
+        request_id: the id the response carries.
+        operation_model: the operation, when the request got that far (unused by the three
+            protocols, accepted so the gateway need not care).
+    """
+    del operation_model
+    serializer = _SERIALIZERS[protocol_of(service_model)](service_model)
+    headers, body = serializer.serialize_error(error, request_id)
+    return HttpResponse(error_status(service_model, error), headers, body)
+
+
+def error_status(service_model: ServiceModel, error: ServiceError) -> int:
+    """The HTTP status of ``error``: its own, else its error shape's, else 400 (500 for faults)."""
+    if error.status is not None:
+        return error.status
+    shape = _error_shape(service_model, error.code)
+    if shape is not None:
+        trait = shape.metadata.get("error") or {}
+        if trait.get("httpStatusCode"):
+            return int(trait["httpStatusCode"])
+        # botocore keeps no public attribute for the ``fault`` trait (server-side errors).
+        if shape._shape_model.get("fault"):
+            return 500
+    return 400 if error.sender_fault else 500
+
+
+def _error_shape(service_model: ServiceModel, code: str) -> Shape | None:
+    """The exception shape whose ``error.code`` trait, or name, is ``code``."""
+    shape = service_model.shape_for_error_code(code)
+    if shape is not None:
+        return shape
+    try:
+        shape = service_model.shape_for(code)
+    except NoShapeFoundError:
+        return None
+    return shape if shape.metadata.get("exception") else None

@@ -1,0 +1,317 @@
+"""Response serialisers: a provider's result, or an error, into the body of a protocol.
+
+A result is a plain dict keyed by the output shape's member names (``botocore.xform_name`` keys
+are accepted too); members absent or ``None`` are left out. Each serialiser walks the output shape
+and dispatches on the shape's type, ``_serialize_<type>``: JSON for ``json``, XML for ``query``
+(inside the operation's ``resultWrapper``) and for ``ec2`` (members at the root). Nothing here
+knows a service. XML lists and maps are written as botocore's parser reads them (a flattened list
+by its member's name); ``xmlAttribute`` and member ``xmlNamespace`` traits, which none of the
+seven services' output shapes use, are not written. Errors carry a code and a message only.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import email.utils
+import json
+import math
+from typing import Any, ClassVar
+from xml.etree import ElementTree
+
+from botocore import xform_name
+from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
+
+from bgkit.errors import ServiceError
+from bgkit.local.api.parsers import parse_timestamp
+
+__all__ = ["Ec2ResponseSerializer", "JsonResponseSerializer", "QueryResponseSerializer"]
+
+Headers = dict[str, str]
+_XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
+
+
+def member_value(data: dict[str, Any], name: str) -> Any:
+    """The value of member ``name`` in ``data``, by its model name or its ``xform_name``."""
+    value = data.get(name)
+    if value is None:
+        value = data.get(xform_name(name))
+    return value
+
+
+def to_datetime(value: Any) -> datetime.datetime:
+    """A result's timestamp (``datetime``, epoch seconds or text) as an aware ``datetime``."""
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is None:
+            return value.replace(tzinfo=datetime.timezone.utc)
+        return value
+    return parse_timestamp(value)
+
+
+def format_timestamp(value: Any, timestamp_format: str) -> str | int | float:
+    """``value`` in a model's ``timestampFormat``: iso8601, unixTimestamp or rfc822."""
+    moment = to_datetime(value).astimezone(datetime.timezone.utc)
+    kind = timestamp_format.lower()
+    if kind == "unixtimestamp":
+        seconds = moment.timestamp()
+        return int(seconds) if seconds.is_integer() else round(seconds, 6)
+    if kind == "rfc822":
+        return email.utils.format_datetime(moment.replace(microsecond=0), usegmt=True)
+    if moment.microsecond:
+        millis = f"{moment.microsecond / 1e6:.3f}"[1:]
+        return moment.strftime("%Y-%m-%dT%H:%M:%S") + millis + "Z"
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def format_float(value: Any) -> float | str:
+    """A float, or AWS's spelling of the values JSON and XML cannot write."""
+    number = float(value)
+    if math.isnan(number):
+        return "NaN"
+    if math.isinf(number):
+        return "Infinity" if number > 0 else "-Infinity"
+    return number
+
+
+def encode_blob(value: Any) -> str:
+    data = value.encode("utf-8") if isinstance(value, str) else bytes(value)
+    return base64.b64encode(data).decode("ascii")
+
+
+class ResponseSerializer:
+    """What the serialisers share: the protocol's timestamp format and content type."""
+
+    content_type: str
+    TIMESTAMP_FORMAT: ClassVar[str]
+
+    def serialize_result(
+        self, operation: OperationModel, result: dict[str, Any] | None, request_id: str
+    ) -> tuple[Headers, bytes]:
+        raise NotImplementedError
+
+    def serialize_error(self, error: ServiceError, request_id: str) -> tuple[Headers, bytes]:
+        raise NotImplementedError
+
+    def _timestamp(self, shape: Shape, value: Any) -> str | int | float:
+        return format_timestamp(
+            value, shape.serialization.get("timestampFormat") or self.TIMESTAMP_FORMAT
+        )
+
+    def _headers(self, request_id: str) -> Headers:
+        return {"Content-Type": self.content_type, "x-amzn-RequestId": request_id}
+
+
+class JsonResponseSerializer(ResponseSerializer):
+    """The ``json`` protocol: a JSON object by the output shape, epoch-second timestamps."""
+
+    TIMESTAMP_FORMAT = "unixTimestamp"
+
+    def __init__(self, service_model: ServiceModel) -> None:
+        version = service_model.metadata.get("jsonVersion", "1.0")
+        self.content_type = f"application/x-amz-json-{version}"
+
+    def serialize_result(
+        self, operation: OperationModel, result: dict[str, Any] | None, request_id: str
+    ) -> tuple[Headers, bytes]:
+        shape = operation.output_shape
+        document = self._serialize(shape, result or {}) if shape is not None else {}
+        return self._headers(request_id), json.dumps(document).encode("utf-8")
+
+    def serialize_error(self, error: ServiceError, request_id: str) -> tuple[Headers, bytes]:
+        headers = self._headers(request_id)
+        headers["x-amzn-ErrorType"] = error.code
+        body = json.dumps({"__type": error.code, "message": error.message}).encode("utf-8")
+        return headers, body
+
+    def _serialize(self, shape: Shape, value: Any) -> Any:
+        handler = getattr(self, f"_serialize_{shape.type_name}", None)
+        return value if handler is None else handler(shape, value)
+
+    def _serialize_structure(self, shape: StructureShape, value: Any) -> Any:
+        if shape.is_document_type:
+            return value
+        document = {}
+        for name, member in shape.members.items():
+            item = member_value(value, name)
+            if item is not None:
+                document[member.serialization.get("name", name)] = self._serialize(member, item)
+        return document
+
+    def _serialize_list(self, shape: Any, value: Any) -> list[Any]:
+        return [None if item is None else self._serialize(shape.member, item) for item in value]
+
+    def _serialize_map(self, shape: Any, value: Any) -> dict[str, Any]:
+        return {
+            str(key): None if item is None else self._serialize(shape.value, item)
+            for key, item in value.items()
+        }
+
+    def _serialize_timestamp(self, shape: Shape, value: Any) -> Any:
+        return self._timestamp(shape, value)
+
+    def _serialize_blob(self, shape: Shape, value: Any) -> str:
+        return encode_blob(value)
+
+    def _serialize_float(self, shape: Shape, value: Any) -> float | str:
+        return format_float(value)
+
+    _serialize_double = _serialize_float
+
+    def _serialize_integer(self, shape: Shape, value: Any) -> int:
+        return int(value)
+
+    _serialize_long = _serialize_integer
+
+    def _serialize_boolean(self, shape: Shape, value: Any) -> bool:
+        return bool(value)
+
+
+class QueryResponseSerializer(ResponseSerializer):
+    """The ``query`` protocol: ``<OpResponse><OpResult>…</OpResult><ResponseMetadata>``."""
+
+    content_type = "text/xml"
+    TIMESTAMP_FORMAT = "iso8601"
+    #: the element of a non-flattened list's items when the model names none
+    LIST_ITEM = "member"
+
+    def __init__(self, service_model: ServiceModel) -> None:
+        self.namespace = service_model.metadata.get("xmlNamespace")
+
+    def serialize_result(
+        self, operation: OperationModel, result: dict[str, Any] | None, request_id: str
+    ) -> tuple[Headers, bytes]:
+        root = self._root(f"{operation.name}Response")
+        shape = operation.output_shape
+        if shape is not None:
+            wrapper = shape.serialization.get("resultWrapper")
+            parent = ElementTree.SubElement(root, wrapper) if wrapper else root
+            self._serialize_members(shape, result or {}, parent)
+        self._add_request_id(root, request_id)
+        return self._headers(request_id), self._encode(root)
+
+    def serialize_error(self, error: ServiceError, request_id: str) -> tuple[Headers, bytes]:
+        root = self._root("ErrorResponse")
+        element = ElementTree.SubElement(root, "Error")
+        _text(element, "Type", "Sender" if error.sender_fault else "Receiver")
+        _text(element, "Code", error.code)
+        _text(element, "Message", error.message)
+        _text(root, "RequestId", request_id)
+        return self._headers(request_id), self._encode(root)
+
+    def _root(self, tag: str) -> ElementTree.Element:
+        attributes = {"xmlns": self.namespace} if self.namespace else {}
+        return ElementTree.Element(tag, attributes)
+
+    def _add_request_id(self, root: ElementTree.Element, request_id: str) -> None:
+        metadata = ElementTree.SubElement(root, "ResponseMetadata")
+        _text(metadata, "RequestId", request_id)
+
+    @staticmethod
+    def _encode(root: ElementTree.Element) -> bytes:
+        return _XML_DECLARATION + ElementTree.tostring(root, encoding="unicode").encode("utf-8")
+
+    def _serialize(self, shape: Shape, value: Any, parent: ElementTree.Element, tag: str) -> None:
+        handler = getattr(self, f"_serialize_{shape.type_name}", None)
+        if handler is not None:
+            handler(shape, value, parent, tag)
+        else:
+            _text(parent, tag, str(value))
+
+    def _serialize_members(
+        self, shape: StructureShape, value: Any, element: ElementTree.Element
+    ) -> None:
+        for name, member in shape.members.items():
+            item = member_value(value, name)
+            if item is None:
+                continue
+            tag = member.serialization.get("name", name)
+            if member.type_name == "list" and member.serialization.get("flattened"):
+                tag = member.member.serialization.get("name", tag)
+            self._serialize(member, item, element, tag)
+
+    def _serialize_structure(
+        self, shape: StructureShape, value: Any, parent: ElementTree.Element, tag: str
+    ) -> None:
+        self._serialize_members(shape, value, ElementTree.SubElement(parent, tag))
+
+    def _serialize_list(
+        self, shape: Any, value: Any, parent: ElementTree.Element, tag: str
+    ) -> None:
+        if shape.serialization.get("flattened"):
+            container, item_tag = parent, tag
+        else:
+            container = ElementTree.SubElement(parent, tag)
+            item_tag = shape.member.serialization.get("name", self.LIST_ITEM)
+        for item in value:
+            if item is not None:
+                self._serialize(shape.member, item, container, item_tag)
+
+    def _serialize_map(self, shape: Any, value: Any, parent: ElementTree.Element, tag: str) -> None:
+        key_tag = shape.key.serialization.get("name", "key")
+        value_tag = shape.value.serialization.get("name", "value")
+        flattened = shape.serialization.get("flattened")
+        container = parent if flattened else ElementTree.SubElement(parent, tag)
+        for key, item in value.items():
+            entry = ElementTree.SubElement(container, tag if flattened else "entry")
+            self._serialize(shape.key, key, entry, key_tag)
+            if item is not None:
+                self._serialize(shape.value, item, entry, value_tag)
+
+    def _serialize_timestamp(
+        self, shape: Shape, value: Any, parent: ElementTree.Element, tag: str
+    ) -> None:
+        _text(parent, tag, str(self._timestamp(shape, value)))
+
+    def _serialize_blob(
+        self, shape: Shape, value: Any, parent: ElementTree.Element, tag: str
+    ) -> None:
+        _text(parent, tag, encode_blob(value))
+
+    def _serialize_boolean(
+        self, shape: Shape, value: Any, parent: ElementTree.Element, tag: str
+    ) -> None:
+        _text(parent, tag, "true" if value else "false")
+
+    def _serialize_float(
+        self, shape: Shape, value: Any, parent: ElementTree.Element, tag: str
+    ) -> None:
+        _text(parent, tag, str(format_float(value)))
+
+    _serialize_double = _serialize_float
+
+    def _serialize_integer(
+        self, shape: Shape, value: Any, parent: ElementTree.Element, tag: str
+    ) -> None:
+        _text(parent, tag, str(int(value)))
+
+    _serialize_long = _serialize_integer
+
+
+class Ec2ResponseSerializer(QueryResponseSerializer):
+    """The ``ec2`` protocol: ``<OpResponse><requestId/>…members…</OpResponse>``, ``<item>``s."""
+
+    content_type = "text/xml;charset=UTF-8"
+    LIST_ITEM = "item"
+
+    def serialize_result(
+        self, operation: OperationModel, result: dict[str, Any] | None, request_id: str
+    ) -> tuple[Headers, bytes]:
+        root = self._root(f"{operation.name}Response")
+        _text(root, "requestId", request_id)
+        if operation.output_shape is not None:
+            self._serialize_members(operation.output_shape, result or {}, root)
+        return self._headers(request_id), self._encode(root)
+
+    def serialize_error(self, error: ServiceError, request_id: str) -> tuple[Headers, bytes]:
+        root = ElementTree.Element("Response")
+        element = ElementTree.SubElement(ElementTree.SubElement(root, "Errors"), "Error")
+        _text(element, "Code", error.code)
+        _text(element, "Message", error.message)
+        _text(root, "RequestID", request_id)
+        return self._headers(request_id), self._encode(root)
+
+
+def _text(parent: ElementTree.Element, tag: str, text: str) -> ElementTree.Element:
+    element = ElementTree.SubElement(parent, tag)
+    element.text = text
+    return element
