@@ -1,0 +1,34 @@
+"""bgkit: learn blue/green deployments on Amazon ECS with AWS CodeDeploy, by doing them.
+
+``bgkit.connect()`` gives a boto3 session for the chosen target (the local cloud by default);
+``bgkit.LocalCloud`` runs the local cloud inside a Python process (tests, benchmarks).
+"""
+
+from __future__ import annotations
+
+from bgkit.config import Settings
+from bgkit.connect import Session, connect
+from bgkit.errors import (
+    BgkitError,
+    ConfigError,
+    LocalCloudError,
+    NotRunningError,
+    PortInUseError,
+    ServiceError,
+    UnknownOperationError,
+)
+from bgkit.local.server import LocalCloud
+
+__all__ = [
+    "BgkitError",
+    "ConfigError",
+    "LocalCloud",
+    "LocalCloudError",
+    "NotRunningError",
+    "PortInUseError",
+    "ServiceError",
+    "Session",
+    "Settings",
+    "UnknownOperationError",
+    "connect",
+]

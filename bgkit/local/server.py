@@ -191,8 +191,26 @@ class LocalCloud:
             self._change.clear()
             await self.reconcile()
 
+    def advance(self) -> None:
+        """Let every provider move its regions' records on (tasks, deployments)."""
+        for provider in self.providers.values():
+            regions = {
+                partition.split("/", 1)[1]
+                for kind in provider.advancing
+                for partition in self.store.partitions(kind)
+            }
+            for region in sorted(regions):
+                ctx = self.context(provider.service, "advance", region)
+                try:
+                    with self.store.transaction():
+                        provider.advance(ctx)
+                except Exception:
+                    log.exception("advancing %s in %s failed", provider.service, region)
+
     async def reconcile(self) -> None:
-        """One pass of every data plane component; a failing one is logged, not fatal."""
+        """One pass: providers advance, then every data plane component reconciles; a failing
+        one is logged, not fatal."""
+        self.advance()
         for component in self.components:
             try:
                 await component.reconcile()

@@ -28,7 +28,7 @@ class Component:
 
 
 #: the longest the data plane waits between two reconciliations, in wall seconds
-RECONCILE_INTERVAL = 0.5
+RECONCILE_INTERVAL = 0.25
 
 
 def components() -> list[Component]:

@@ -68,6 +68,9 @@ class RequestContext:
     service: str = ""
     operation: str = ""
     account: str = ACCOUNT
+    #: who calls: ``None`` for a user's request, or the AWS service principal when one service
+    #: calls another inside the local cloud (``codedeploy.amazonaws.com`` creating a task set).
+    caller: str | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
     def records(self, kind: str, *, global_: bool = False) -> Records:
@@ -87,3 +90,12 @@ class Provider:
 
     #: botocore's name of the service model this provider answers (``iam``, ``elbv2`` …).
     service: ClassVar[str]
+
+    #: kinds of record that move on by themselves (tasks starting, deployments running): the
+    #: local cloud calls :meth:`advance` for every region holding one, after each API call that
+    #: succeeded and at least every ``dataplane.RECONCILE_INTERVAL`` seconds.
+    advancing: ClassVar[tuple[str, ...]] = ()
+
+    def advance(self, ctx: RequestContext) -> None:
+        """Move this region's records on to what the clock and the data plane say (one
+        transaction; ``ctx.operation`` is ``"advance"``)."""
