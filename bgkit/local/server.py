@@ -114,6 +114,7 @@ class LocalCloud:
             region=region,
             service=service,
             operation=operation,
+            providers=self.providers,
         )
 
     def status(self) -> dict[str, Any]:

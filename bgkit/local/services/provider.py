@@ -14,8 +14,11 @@ Providers never touch sockets or processes: they read and write records through
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
+
+from botocore import xform_name
 
 from bgkit.errors import ServiceError
 from bgkit.local.clock import Clock
@@ -72,6 +75,8 @@ class RequestContext:
     #: calls another inside the local cloud (``codedeploy.amazonaws.com`` creating a task set).
     caller: str | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    #: every provider of the local cloud, by botocore service name (for :meth:`call`)
+    providers: Mapping[str, Provider] = field(default_factory=dict)
 
     def records(self, kind: str, *, global_: bool = False) -> Records:
         """Records of ``kind`` in this call's region, or account-wide with ``global_=True``."""
@@ -83,6 +88,26 @@ class RequestContext:
 
     def now(self) -> float:
         return self.clock.now()
+
+    def call(
+        self,
+        service: str,
+        operation: str,
+        *,
+        caller: str,
+        extras: dict[str, Any] | None = None,
+        **params: Any,
+    ) -> dict[str, Any]:
+        """Another service's operation, called the way an AWS service principal calls it.
+
+        CodeDeploy creating a task set is ``ctx.call("ecs", "CreateTaskSet",
+        caller="codedeploy.amazonaws.com", extras={"role_arn": …}, service=…, cluster=…)``. It
+        runs inside this call's transaction, so a refusal anywhere rolls everything back.
+        """
+        ctx = replace(
+            self, service=service, operation=operation, caller=caller, extras=extras or {}
+        )
+        return getattr(self.providers[service], xform_name(operation))(ctx, **params) or {}
 
 
 class Provider:
