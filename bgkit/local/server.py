@@ -32,7 +32,8 @@ from botocore.model import ServiceModel
 
 from bgkit.config import Settings
 from bgkit.errors import LocalCloudError, NotRunningError, PortInUseError
-from bgkit.local import dataplane
+from bgkit.local.dataplane import RECONCILE_INTERVAL
+from bgkit.local.dataplane import components as dataplane_components
 from bgkit.local.api.gateway import STATUS_PATH, Gateway
 from bgkit.local.clock import Clock
 from bgkit.local.ids import Ids
@@ -75,6 +76,8 @@ class LocalCloud:
         port: the endpoint's port on 127.0.0.1; 0 picks a free one.
         listener_offset: host port of a local listener = offset + listener port.
         clock: speed of the local clock (60 = a minute a second).
+        dataplane: run the data plane (listeners, tasks); ``False`` leaves the control plane
+            alone, for tests of the API that must not race health checks or processes.
     """
 
     def __init__(
@@ -84,6 +87,7 @@ class LocalCloud:
         port: int = 0,
         listener_offset: int = 10000,
         clock: float = 1.0,
+        dataplane: bool = True,
     ) -> None:
         self.state_dir = prepare_state_dir(Path(state_dir))
         self.port = port
@@ -92,7 +96,7 @@ class LocalCloud:
         self.clock = Clock(self.store, speed=clock)
         self.ids = Ids(self.store)
         self.providers = make_providers()
-        self.components = dataplane.components()
+        self.components = dataplane_components() if dataplane else []
         self.gateway = Gateway(
             service_model, self.providers, self.context, self.status, self._changed
         )
@@ -188,7 +192,7 @@ class LocalCloud:
         # that arrives just as the event is set.
         while not self._stopping:
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._change.wait(), dataplane.RECONCILE_INTERVAL)
+                await asyncio.wait_for(self._change.wait(), RECONCILE_INTERVAL)
             self._change.clear()
             await self.reconcile()
 

@@ -658,3 +658,15 @@ def test_describe_tags_filters(ec2: Any) -> None:
     ]:
         found = ec2.describe_tags(Filters=[{"Name": name, "Values": [value]}])["Tags"]
         assert len(found) == expected, name
+
+
+def test_delete_security_group_used_by_a_load_balancer_is_a_dependency_violation(client):
+    ec2, elbv2 = client("ec2"), client("elbv2")
+    group = ec2.create_security_group(GroupName="alb", Description="the ALB's")["GroupId"]
+    subnets = [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]][:2]
+    elbv2.create_load_balancer(Name="uses-it", Subnets=subnets, SecurityGroups=[group])
+    with pytest.raises(ClientError) as raised:
+        ec2.delete_security_group(GroupId=group)
+    assert raised.value.response["Error"]["Code"] == "DependencyViolation"
+    assert "load balancer uses-it" in raised.value.response["Error"]["Message"]
+    assert ec2.describe_security_groups(GroupIds=[group])["SecurityGroups"]

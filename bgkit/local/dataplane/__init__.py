@@ -33,4 +33,6 @@ RECONCILE_INTERVAL = 0.25
 
 def components() -> list[Component]:
     """A fresh instance of each component of the data plane, in start order."""
-    return []
+    from bgkit.local.dataplane.alb import AlbDataPlane
+
+    return [AlbDataPlane()]

@@ -47,6 +47,7 @@ from bgkit.local.services.ec2_groups import (
     revoke,
     rule_not_found,
 )
+from bgkit.local.services.elbv2_resources import security_group_in_use
 from bgkit.local.services.provider import Provider, RequestContext
 
 __all__ = ["Ec2Provider", "default_subnets", "default_vpc"]
@@ -208,14 +209,13 @@ class Ec2Provider(Provider):
                     f"{rule['GroupId']} ({rule['SecurityGroupRuleId']}) refers to it; revoke "
                     "that rule first",
                 )
-        for balancer in ctx.records("load-balancer").list():
-            if group_id in (balancer.get("SecurityGroups") or []):
-                raise ServiceError(
-                    "DependencyViolation",
-                    f"resource {group_id} has a dependent object: load balancer "
-                    f"{balancer.get('LoadBalancerName')} uses it; delete the load balancer or "
-                    "change its security groups first",
-                )
+        balancer = security_group_in_use(ctx, group_id)
+        if balancer is not None:
+            raise ServiceError(
+                "DependencyViolation",
+                f"resource {group_id} has a dependent object: load balancer {balancer} uses it; "
+                "delete the load balancer or change its security groups first",
+            )
         rules.remove(
             ctx, group_id, [r["SecurityGroupRuleId"] for r in rules.rules_of(ctx, group_id)]
         )

@@ -21,6 +21,7 @@ Params = list[dict[str, Any]] | None
 
 
 def group_named(ctx: RequestContext, name: str, vpc_id: str) -> dict[str, Any] | None:
+    """The security group called ``name`` in ``vpc_id``, or ``None``."""
     for group in ctx.records("security-group").list():
         if group["GroupName"] == name and group["VpcId"] == vpc_id:
             return group
@@ -48,6 +49,7 @@ def find_group(ctx: RequestContext, group_id: str | None, group_name: str | None
 
 
 def rule_not_found(rule_id: str) -> tuple[str, str]:
+    """EC2's code and message for a security group rule id it does not know."""
     return (
         "InvalidSecurityGroupRuleId.NotFound",
         f"The security group rule ID '{rule_id}' does not exist",
@@ -64,6 +66,7 @@ def authorize(
     dry_run: bool = False,
     **flat: Any,
 ) -> dict[str, Any]:
+    """AuthorizeSecurityGroupIngress (``egress=False``) or …Egress: add rules, all or none."""
     check_dry_run(dry_run)
     ensure_defaults(ctx)
     group = find_group(ctx, group_id, group_name)
@@ -91,6 +94,7 @@ def revoke(
     dry_run: bool = False,
     **flat: Any,
 ) -> dict[str, Any]:
+    """RevokeSecurityGroupIngress (``egress=False``) or …Egress: remove rules, all or none."""
     check_dry_run(dry_run)
     ensure_defaults(ctx)
     group = find_group(ctx, group_id, group_name)
