@@ -78,6 +78,19 @@ def status() -> None:
     )
     click.echo(f"clock speed:     {running['clock']:g}")
     click.echo(f"services:        {', '.join(running['services'])}")
+    listeners = running.get("listeners", [])
+    click.echo(f"listeners:       {len(listeners) or 'none'}")
+    for listener in listeners:
+        state = "serving" if listener["serving"] else f"not serving: {listener['error']}"
+        click.echo(f"  port {listener['port']:<5} → {listener['url']}  ({state})")
+    tasks = running.get("tasks", [])
+    click.echo(f"task processes:  {len(tasks) or 'none'}")
+    for task in tasks:
+        task_id = task["task_arn"].rsplit("/", 1)[-1]
+        click.echo(
+            f"  task {task_id}  pid {task['pid']}  port {task['host_port']}  "
+            f"{task['state']}  log {task['log_path']}"
+        )
 
 
 @local.command()
@@ -116,3 +129,46 @@ def env() -> None:
     click.echo("unset AWS_PROFILE AWS_SESSION_TOKEN")
     for name, value in lines.items():
         click.echo(f"export {name}={shlex.quote(value)}")
+
+
+@main.command()
+@click.option("--out", type=click.Path(), default="build/tour", show_default=True,
+              help="where the executed notebooks go")  # fmt: skip
+@click.option("--timeout", type=int, default=300, show_default=True, help="seconds per cell")
+def tour(out: str, timeout: int) -> None:
+    """Run every notebook headless on a fresh local cloud, on autopilot, and report."""
+    from pathlib import Path
+
+    from bgkit.tour import run_tour
+
+    report = run_tour(out=Path(out), timeout=timeout)
+    click.echo(str(report))
+    click.echo(f"executed notebooks: {out}/")
+    if any(step["outcome"] != "ok" for step in report.steps):
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--target", type=click.Choice(["local", "aws"]), help="[BGKIT_TARGET, local]")
+@click.option("--prefix", help="whose resources [BGKIT_PREFIX, bgkit]")
+@click.option("--yes", is_flag=True, help="do not ask before deleting")
+def cleanup(target: str | None, prefix: str | None, yes: bool) -> None:
+    """Delete every resource the kit created for the prefix (found by its tags)."""
+    from bgkit.connect import connect
+    from bgkit.walkthrough import clean_up, created_resources
+
+    settings = _settings(target=target, prefix=prefix)
+    try:
+        kit = connect(target=settings.target, prefix=settings.prefix)
+    except BgkitError as error:
+        raise click.ClickException(str(error)) from None
+    found = created_resources(kit)
+    if found.empty:
+        click.echo(f"nothing of prefix {settings.prefix!r} on {settings.target}")
+        return
+    click.echo(found.to_string(index=False))
+    if not yes:
+        click.confirm(f"delete these {len(found)} resources on {settings.target}?", abort=True)
+    clean_up(kit)
+    left = created_resources(kit)
+    click.echo("nothing is left" if left.empty else "left:\n" + left.to_string(index=False))

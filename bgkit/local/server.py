@@ -32,10 +32,10 @@ from botocore.model import ServiceModel
 
 from bgkit.config import Settings
 from bgkit.errors import LocalCloudError, NotRunningError, PortInUseError
-from bgkit.local.dataplane import RECONCILE_INTERVAL
-from bgkit.local.dataplane import components as dataplane_components
 from bgkit.local.api.gateway import STATUS_PATH, Gateway
 from bgkit.local.clock import Clock
+from bgkit.local.dataplane import RECONCILE_INTERVAL
+from bgkit.local.dataplane import components as dataplane_components
 from bgkit.local.ids import Ids
 from bgkit.local.services import providers as make_providers
 from bgkit.local.services.provider import RequestContext
@@ -130,6 +130,7 @@ class LocalCloud:
             "clock": self.clock.speed,
             "services": sorted(self.providers),
             "started": self.started_at,
+            **{component.name: component.status() for component in self.components},
         }
 
     @property

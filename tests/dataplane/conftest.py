@@ -72,6 +72,8 @@ class Backends:
     def close(self) -> None:
         for backend in self.started:
             self.stop(backend)
+        # let the closed connections' transports close their sockets before the loop stops
+        asyncio.run_coroutine_threadsafe(asyncio.sleep(0.05), self.loop).result(10)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
         self.loop.close()

@@ -57,14 +57,13 @@ def next_check(elb: Elb, group: str, *backends: Backend) -> None:
     )
 
 
-def serving(elb: Elb, backends: Backends, *names: str) -> tuple[Elb, str, list[Backend]]:
-    """A listener on 8001 forwarding to one group holding a backend of each name."""
-    started = [backends.start(name) for name in names]
+def serving(elb: Elb, *started: Backend) -> str:
+    """A listener on 8001 forwarding to a new group holding these backends; the group's ARN."""
     lb = elb.load_balancer("web")
     group = elb.target_group("web-1", **SETTINGS)
     elb.register(group, *started)
     elb.listener(lb, 8001, group)
-    return elb, group, started
+    return group
 
 
 def test_a_new_target_is_healthy_after_one_passed_check(elb: Elb, backends: Backends) -> None:
@@ -121,7 +120,8 @@ def test_failed_checks_make_a_target_unhealthy_with_the_reason(
 def test_an_unhealthy_target_needs_the_healthy_threshold_to_return(
     elb: Elb, backends: Backends
 ) -> None:
-    elb, group, (blue,) = serving(elb, backends, "blue")
+    blue = backends.start("blue")
+    group = serving(elb, blue)
     wait_for(lambda: checks(elb, group, blue) >= 1)
     blue.health = 503
     next_check(elb, group, blue)
@@ -139,8 +139,9 @@ def test_an_unhealthy_target_needs_the_healthy_threshold_to_return(
 def test_requests_avoid_unhealthy_targets_and_fail_open_when_none_is_healthy(
     elb: Elb, backends: Backends
 ) -> None:
-    elb, group, (one, two) = serving(elb, backends, "one", "two")
-    one.health = 500
+    one, two = backends.start("one"), backends.start("two")
+    one.health = 500  # before the first check
+    group = serving(elb, one, two)
     wait_for(lambda: checks(elb, group, one) >= 1 and checks(elb, group, two) >= 1)
     next_check(elb, group, one, two)
     assert [h["State"] for h in elb.health(group).values()] == ["unhealthy", "healthy"]
@@ -157,7 +158,8 @@ def test_requests_avoid_unhealthy_targets_and_fail_open_when_none_is_healthy(
 def test_a_draining_target_finishes_its_requests_and_takes_no_new_ones(
     elb: Elb, backends: Backends
 ) -> None:
-    elb, group, (old,) = serving(elb, backends, "old")
+    old = backends.start("old")
+    group = serving(elb, old)
     elb.client.modify_target_group_attributes(
         TargetGroupArn=group,
         Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": "30"}],

@@ -7,7 +7,7 @@ proxies (:mod:`.alb`), ECS tasks as processes (:mod:`.runtime`) — and records 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     from bgkit.local.server import LocalCloud
@@ -15,6 +15,9 @@ if TYPE_CHECKING:
 
 class Component:
     """One part of the data plane, run by the local cloud's asyncio loop."""
+
+    #: the key of :meth:`status` in the local cloud's status (``bgkit local status``)
+    name: ClassVar[str]
 
     async def start(self, cloud: LocalCloud) -> None:
         """Called once the endpoint answers; the component keeps ``cloud`` for later."""
@@ -25,6 +28,10 @@ class Component:
 
     async def stop(self) -> None:
         """Release everything it started (processes, sockets); the store stays."""
+
+    def status(self) -> list[dict[str, Any]]:
+        """What it runs now, one dict a thing (a listener, a task process)."""
+        return []
 
 
 #: the longest the data plane waits between two reconciliations, in wall seconds

@@ -121,6 +121,8 @@ class AlbDataPlane(Component):
         shutdown_timeout: seconds a stopped listener gives its requests in flight to finish.
     """
 
+    name = "listeners"
+
     def __init__(self, idle_timeout: float | None = None, shutdown_timeout: float = 10.0) -> None:
         self.idle_timeout = idle_timeout
         self.shutdown_timeout = shutdown_timeout
@@ -188,6 +190,7 @@ class AlbDataPlane(Component):
         pools, self._pools = self._pools, {}
         for pool in pools.values():
             await pool.session.close()
+        await asyncio.sleep(0.01)  # closed transports close their sockets on the next turns
 
     def status(self) -> list[dict[str, Any]]:
         """Each listener of an active load balancer: its port, local URL, and whether it serves.
