@@ -7,6 +7,7 @@ at the end, even when the test fails.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import signal
@@ -18,9 +19,10 @@ from typing import Any
 import pytest
 
 from bgkit.apps.templates import task_definition
+from bgkit.config import Settings
 from bgkit.local.dataplane import runtime
-from bgkit.local.dataplane.processes import pid_runs, proc_start_time
-from bgkit.local.server import LocalCloud
+from bgkit.local.dataplane.processes import free_port, pid_runs, proc_start_time
+from bgkit.local.server import STATE_FILE, LocalCloud, start_background
 from bgkit.local.store import Store
 
 PARTITION = "123456789012/us-east-1"
@@ -121,6 +123,10 @@ def wait_gone(pid: int, start: int | None) -> None:
         time.sleep(0.05)
 
 
+def runtime_of(cloud: LocalCloud) -> runtime.RuntimeDataPlane:
+    return next(c for c in cloud.components if isinstance(c, runtime.RuntimeDataPlane))
+
+
 def get(port: int, path: str = "/") -> tuple[int, str]:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
@@ -147,7 +153,7 @@ def test_nginx_task_runs_and_answers_the_welcome_page(cloud):
     assert record["pullStartedAt"] <= record["pullStoppedAt"] <= record["startedAt"]
     assert record["_pgid"] == record["_pid"] == os.getpgid(record["_pid"])
     assert record["_proc_start"] == proc_start_time(record["_pid"])
-    [row] = cloud.components[0].status()
+    [row] = runtime_of(cloud).status()
     assert row == {
         "task_arn": arn,
         "pid": record["_pid"],
@@ -191,7 +197,7 @@ def test_unknown_image_stops_the_task_at_once(cloud):
     assert record["containers"][0]["lastStatus"] == "STOPPED"
     assert record["containers"][0]["reason"] == record["stoppedReason"]
     assert "_pid" not in record
-    assert cloud.components[0].status() == []
+    assert runtime_of(cloud).status() == []
 
 
 def test_a_port_never_opened_fails_the_task(cloud, monkeypatch):
@@ -219,7 +225,7 @@ def test_a_killed_process_stops_the_task_with_its_exit_code(cloud):
     assert record["containers"][0]["exitCode"] == 137
     assert record["stoppedAt"] >= record["startedAt"]
     assert endpoint(cloud.store, record) is None
-    assert cloud.components[0].status() == []
+    assert runtime_of(cloud).status() == []
 
 
 def test_a_process_that_exits_by_itself_stops_the_task(cloud):
@@ -290,7 +296,7 @@ def test_stopping_the_local_cloud_stops_its_tasks_and_the_next_runs_them_again(t
         before = [wait_status(first.store, arn, "RUNNING") for arn in arns]
     for record in before:
         wait_gone(record["_pid"], record["_proc_start"])
-    store = Store(state / "state.sqlite3")
+    store = Store(state / STATE_FILE)
     try:
         for arn in arns:
             assert task(store, arn)["lastStatus"] == "RUNNING"
@@ -306,3 +312,57 @@ def test_stopping_the_local_cloud_stops_its_tasks_and_the_next_runs_them_again(t
             assert endpoint(second.store, found)["Port"] == record["_host_port"]
             assert "Welcome to nginx!" in get(record["_host_port"])[1]
     assert not pid_runs(record["_pid"], record["_proc_start"])
+
+
+@pytest.fixture
+def background(tmp_path) -> Iterator[Callable[[], tuple[int, Path]]]:
+    """``start()`` runs a local cloud in its own process (as `bgkit local up` does): its pid and
+    state directory. Killed by pid at the end if it still runs."""
+    pids = []
+
+    def start() -> tuple[int, Path]:
+        state = tmp_path / "state"
+        settings = Settings.load(env={}, local_port=free_port(), state_dir=state)
+        pids.append(start_background(settings)["pid"])
+        return pids[-1], state
+
+    yield start
+    for pid in pids:
+        if pid_runs(pid, proc_start_time(pid)):
+            os.kill(pid, signal.SIGTERM)  # it stops its tasks
+        with contextlib.suppress(ChildProcessError):  # unless the test has reaped it
+            os.waitpid(pid, 0)
+
+
+def test_a_killed_local_cloud_leaves_its_tasks_running_and_the_next_adopts_them(background):
+    cloud_pid, state = background()
+    store = Store(state / STATE_FILE)  # the background local cloud's store, from this process
+    try:
+        arns = [put_task(store, NGINX, number) for number in (1, 2)]
+        before = [wait_status(store, arn, "RUNNING") for arn in arns]
+    finally:
+        store.close()
+    os.kill(cloud_pid, signal.SIGKILL)
+    os.waitpid(cloud_pid, 0)
+    for record in before:
+        assert pid_runs(record["_pid"], record["_proc_start"])
+        assert "Welcome to nginx!" in get(record["_host_port"])[1]
+
+    with LocalCloud(state, port=0, listener_offset=0) as cloud:
+        rows = runtime_of(cloud).status()
+        assert [(row["pid"], row["host_port"], row["adopted"]) for row in rows] == [
+            (record["_pid"], record["_host_port"], True) for record in before
+        ]
+        time.sleep(3 * runtime.PROBE_TIMEOUT)  # a few passes: nothing is started again
+        for arn, old in zip(arns, before, strict=True):
+            record = task(cloud.store, arn)
+            assert (record["lastStatus"], record["_pid"]) == ("RUNNING", old["_pid"])
+            assert endpoint(cloud.store, record)["Port"] == old["_host_port"]
+        # an adopted process that dies is seen, with no exit status (it is not our child)
+        os.kill(before[0]["_pid"], signal.SIGKILL)
+        stopped = wait_status(cloud.store, arns[0], "STOPPED")
+        assert stopped["stopCode"] == "EssentialContainerExited"
+        assert "exitCode" not in stopped["containers"][0]
+        assert endpoint(cloud.store, stopped) is None
+    # stopping the local cloud stops the adopted processes too
+    wait_gone(before[1]["_pid"], before[1]["_proc_start"])

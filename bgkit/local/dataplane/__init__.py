@@ -41,5 +41,6 @@ RECONCILE_INTERVAL = 0.25
 def components() -> list[Component]:
     """A fresh instance of each component of the data plane, in start order."""
     from bgkit.local.dataplane.alb import AlbDataPlane
+    from bgkit.local.dataplane.runtime import RuntimeDataPlane
 
-    return [AlbDataPlane()]
+    return [RuntimeDataPlane(), AlbDataPlane()]

@@ -10,7 +10,7 @@ from bgkit.local.services.provider import Provider
 from bgkit.local.services.sts import StsProvider
 
 PROVIDERS: tuple[type[Provider], ...] = (
-    StsProvider, IamProvider, Ec2Provider, Elbv2Provider, EcsProvider
+    StsProvider, IamProvider, Ec2Provider, Elbv2Provider, EcsProvider,
 )  # fmt: skip
 
 
