@@ -8,6 +8,7 @@ import asyncio
 import http.client
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -212,6 +213,13 @@ class Elb:
         """``{port: TargetHealth}`` of a group's targets, as DescribeTargetHealth shows them."""
         found = self.client.describe_target_health(TargetGroupArn=group)
         return {d["Target"]["Port"]: d["TargetHealth"] for d in found["TargetHealthDescriptions"]}
+
+    def wait_healthy(self, group: str, timeout: float = 10.0) -> None:
+        """Wait until every target of ``group`` is healthy (so fail-open plays no part)."""
+        deadline = time.monotonic() + timeout
+        while not all(h["State"] == "healthy" for h in self.health(group).values()):
+            assert time.monotonic() < deadline, f"not all healthy: {self.health(group)}"
+            time.sleep(0.05)
 
     def get(
         self,

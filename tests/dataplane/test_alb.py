@@ -100,6 +100,7 @@ def test_targets_of_a_group_take_turns(elb: Elb, backends: Backends) -> None:
     tg = elb.target_group("web-1")
     elb.register(tg, one, two)
     elb.listener(lb, 8001, tg)
+    elb.wait_healthy(tg)
     assert shares(elb, 8001, 20) == {"one": 10, "two": 10}
 
 
