@@ -6,11 +6,13 @@ from bgkit.local.services.ec2 import Ec2Provider
 from bgkit.local.services.ecs import EcsProvider
 from bgkit.local.services.elbv2 import Elbv2Provider
 from bgkit.local.services.iam import IamProvider
+from bgkit.local.services.logs import LogsProvider
 from bgkit.local.services.provider import Provider
 from bgkit.local.services.sts import StsProvider
 
 PROVIDERS: tuple[type[Provider], ...] = (
     StsProvider, IamProvider, Ec2Provider, Elbv2Provider, EcsProvider,
+    LogsProvider,
 )  # fmt: skip
 
 
