@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bgkit.local.services.codedeploy import CodeDeployProvider
 from bgkit.local.services.ec2 import Ec2Provider
 from bgkit.local.services.ecs import EcsProvider
 from bgkit.local.services.elbv2 import Elbv2Provider
@@ -11,7 +12,7 @@ from bgkit.local.services.provider import Provider
 from bgkit.local.services.sts import StsProvider
 
 PROVIDERS: tuple[type[Provider], ...] = (
-    StsProvider, IamProvider, Ec2Provider, Elbv2Provider, EcsProvider,
+    StsProvider, IamProvider, Ec2Provider, Elbv2Provider, EcsProvider, CodeDeployProvider,
     LogsProvider,
 )  # fmt: skip
 

@@ -93,6 +93,7 @@ class RequestContext:
         self,
         service: str,
         operation: str,
+        /,
         *,
         caller: str,
         extras: dict[str, Any] | None = None,
