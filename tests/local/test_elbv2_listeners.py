@@ -2,57 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-
-from bgkit.local.server import LocalCloud
+from elb import error_code, forward, target_group
 
 pytestmark = pytest.mark.control_plane
-
-
-@pytest.fixture
-def ec2(cloud: LocalCloud) -> Iterator[Any]:
-    made = cloud.client("ec2")
-    yield made
-    made.close()
-
-
-@pytest.fixture
-def elbv2(cloud: LocalCloud) -> Iterator[Any]:
-    made = cloud.client("elbv2")
-    yield made
-    made.close()
-
-
-@pytest.fixture
-def vpc(ec2: Any) -> str:
-    return ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
-
-
-@pytest.fixture
-def alb(elbv2: Any, ec2: Any) -> str:
-    """An Application Load Balancer's ARN in the default VPC."""
-    subnets = [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]]
-    made = elbv2.create_load_balancer(Name="bgkit-alb", Subnets=subnets[:2])
-    return made["LoadBalancers"][0]["LoadBalancerArn"]
-
-
-def _code(error: pytest.ExceptionInfo[ClientError]) -> str:
-    return error.value.response["Error"]["Code"]
-
-
-def _group(elbv2: Any, vpc: str, name: str = "bgkit-tg-1", **extra: Any) -> str:
-    made = elbv2.create_target_group(
-        Name=name, Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip", **extra
-    )
-    return made["TargetGroups"][0]["TargetGroupArn"]
-
-
-def _forward(arn: str) -> list[dict[str, Any]]:
-    return [{"Type": "forward", "TargetGroupArn": arn}]
 
 
 def _listener(elbv2: Any, alb: str, actions: list[dict[str, Any]], port: int = 80) -> str:
@@ -72,9 +28,9 @@ def _weighted(*pairs: tuple[str, int]) -> list[dict[str, Any]]:
 
 
 def test_create_listener_normalises_single_forward(elbv2: Any, vpc: str, alb: str) -> None:
-    group = _group(elbv2, vpc)
+    group = target_group(elbv2, vpc)
     made = elbv2.create_listener(
-        LoadBalancerArn=alb, Protocol="HTTP", Port=80, DefaultActions=_forward(group)
+        LoadBalancerArn=alb, Protocol="HTTP", Port=80, DefaultActions=forward(group)
     )["Listeners"][0]
     lb_name, lb_id = alb.split("/")[-2:]
     assert made["ListenerArn"].startswith(
@@ -95,7 +51,7 @@ def test_create_listener_normalises_single_forward(elbv2: Any, vpc: str, alb: st
 
 
 def test_create_listener_weighted_forward_config(elbv2: Any, vpc: str, alb: str) -> None:
-    blue, green = _group(elbv2, vpc), _group(elbv2, vpc, name="bgkit-tg-2")
+    blue, green = target_group(elbv2, vpc), target_group(elbv2, vpc, name="bgkit-tg-2")
     arn = _listener(elbv2, alb, _weighted((blue, 90), (green, 10)))
     action = elbv2.describe_listeners(ListenerArns=[arn])["Listeners"][0]["DefaultActions"][0]
     assert "TargetGroupArn" not in action
@@ -106,7 +62,7 @@ def test_create_listener_weighted_forward_config(elbv2: Any, vpc: str, alb: str)
 
 
 def test_create_listener_one_group_forward_config_gets_arn(elbv2: Any, vpc: str, alb: str) -> None:
-    blue = _group(elbv2, vpc)
+    blue = target_group(elbv2, vpc)
     arn = _listener(elbv2, alb, _weighted((blue, 5)))
     action = elbv2.describe_listeners(ListenerArns=[arn])["Listeners"][0]["DefaultActions"][0]
     assert action["TargetGroupArn"] == blue
@@ -120,28 +76,28 @@ def test_create_listener_fixed_response(elbv2: Any, alb: str) -> None:
 
 
 def test_create_listener_duplicate_port_refused(elbv2: Any, vpc: str, alb: str) -> None:
-    group = _group(elbv2, vpc)
-    _listener(elbv2, alb, _forward(group))
+    group = target_group(elbv2, vpc)
+    _listener(elbv2, alb, forward(group))
     other = [{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404"}}]
     with pytest.raises(ClientError) as error:
         _listener(elbv2, alb, other)
-    assert _code(error) == "DuplicateListener"
+    assert error_code(error) == "DuplicateListener"
     assert "A listener already exists on this port for this load balancer" in str(error.value)
     assert _ports(elbv2, alb) == [80]
 
 
 def test_create_listener_same_settings_answers_existing(elbv2: Any, vpc: str, alb: str) -> None:
-    group = _group(elbv2, vpc)
-    assert _listener(elbv2, alb, _forward(group)) == _listener(elbv2, alb, _forward(group))
+    group = target_group(elbv2, vpc)
+    assert _listener(elbv2, alb, forward(group)) == _listener(elbv2, alb, forward(group))
     assert _ports(elbv2, alb) == [80]
 
 
 def test_create_listener_unknown_target_group_refused(elbv2: Any, vpc: str, alb: str) -> None:
-    group = _group(elbv2, vpc)
+    group = target_group(elbv2, vpc)
     elbv2.delete_target_group(TargetGroupArn=group)
     with pytest.raises(ClientError) as error:
-        _listener(elbv2, alb, _forward(group))
-    assert _code(error) == "TargetGroupNotFound"
+        _listener(elbv2, alb, forward(group))
+    assert error_code(error) == "TargetGroupNotFound"
     assert _ports(elbv2, alb) == []
 
 
@@ -151,23 +107,23 @@ def test_create_listener_unknown_load_balancer_refused(elbv2: Any, alb: str) -> 
         _listener(
             elbv2, alb, [{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "200"}}]
         )
-    assert _code(error) == "LoadBalancerNotFound"
+    assert error_code(error) == "LoadBalancerNotFound"
 
 
 def test_create_listener_https_refused(elbv2: Any, vpc: str, alb: str) -> None:
-    group = _group(elbv2, vpc)
+    group = target_group(elbv2, vpc)
     with pytest.raises(ClientError) as error:
         elbv2.create_listener(
-            LoadBalancerArn=alb, Protocol="HTTPS", Port=443, DefaultActions=_forward(group)
+            LoadBalancerArn=alb, Protocol="HTTPS", Port=443, DefaultActions=forward(group)
         )
-    assert _code(error) == "ValidationError"
+    assert error_code(error) == "ValidationError"
     assert _ports(elbv2, alb) == []
 
 
 def test_create_listener_port_out_of_range_refused(elbv2: Any, vpc: str, alb: str) -> None:
     with pytest.raises(ClientError) as error:
-        _listener(elbv2, alb, _forward(_group(elbv2, vpc)), port=70000)
-    assert _code(error) == "ValidationError"
+        _listener(elbv2, alb, forward(target_group(elbv2, vpc)), port=70000)
+    assert error_code(error) == "ValidationError"
     assert _ports(elbv2, alb) == []
 
 
@@ -175,37 +131,37 @@ def test_create_listener_port_out_of_range_refused(elbv2: Any, vpc: str, alb: st
 def test_create_listener_weight_out_of_range_refused(
     elbv2: Any, vpc: str, alb: str, weight: int
 ) -> None:
-    group = _group(elbv2, vpc)
+    group = target_group(elbv2, vpc)
     with pytest.raises(ClientError) as error:
         _listener(elbv2, alb, _weighted((group, weight)))
-    assert _code(error) == "ValidationError"
+    assert error_code(error) == "ValidationError"
     assert _ports(elbv2, alb) == []
 
 
 def test_create_listener_more_than_five_groups_refused(elbv2: Any, vpc: str, alb: str) -> None:
-    groups = [(_group(elbv2, vpc, name=f"tg-{i}"), 1) for i in range(6)]
+    groups = [(target_group(elbv2, vpc, name=f"tg-{i}"), 1) for i in range(6)]
     with pytest.raises(ClientError) as error:
         _listener(elbv2, alb, _weighted(*groups))
-    assert _code(error) == "ValidationError"
+    assert error_code(error) == "ValidationError"
     assert _ports(elbv2, alb) == []
 
 
 def test_create_listener_group_of_another_load_balancer_refused(
     elbv2: Any, ec2: Any, vpc: str, alb: str
 ) -> None:
-    group = _group(elbv2, vpc)
-    _listener(elbv2, alb, _forward(group))
+    group = target_group(elbv2, vpc)
+    _listener(elbv2, alb, forward(group))
     subnets = [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]]
     other = elbv2.create_load_balancer(Name="other", Subnets=subnets)["LoadBalancers"][0]
     with pytest.raises(ClientError) as error:
-        _listener(elbv2, other["LoadBalancerArn"], _forward(group))
-    assert _code(error) == "TargetGroupAssociationLimit"
+        _listener(elbv2, other["LoadBalancerArn"], forward(group))
+    assert error_code(error) == "TargetGroupAssociationLimit"
     assert _ports(elbv2, other["LoadBalancerArn"]) == []
 
 
 def test_modify_listener_rewrites_weights(elbv2: Any, vpc: str, alb: str) -> None:
-    blue, green = _group(elbv2, vpc), _group(elbv2, vpc, name="bgkit-tg-2")
-    arn = _listener(elbv2, alb, _forward(blue))
+    blue, green = target_group(elbv2, vpc), target_group(elbv2, vpc, name="bgkit-tg-2")
+    arn = _listener(elbv2, alb, forward(blue))
     answer = elbv2.modify_listener(
         ListenerArn=arn, DefaultActions=_weighted((blue, 0), (green, 100))
     )
@@ -219,35 +175,35 @@ def test_modify_listener_rewrites_weights(elbv2: Any, vpc: str, alb: str) -> Non
 
 
 def test_modify_listener_port_taken_refused(elbv2: Any, vpc: str, alb: str) -> None:
-    group = _group(elbv2, vpc)
-    _listener(elbv2, alb, _forward(group))
-    test = _listener(elbv2, alb, _forward(group), port=8080)
+    group = target_group(elbv2, vpc)
+    _listener(elbv2, alb, forward(group))
+    test = _listener(elbv2, alb, forward(group), port=8080)
     with pytest.raises(ClientError) as error:
         elbv2.modify_listener(ListenerArn=test, Port=80)
-    assert _code(error) == "DuplicateListener"
+    assert error_code(error) == "DuplicateListener"
     assert _ports(elbv2, alb) == [80, 8080]
 
 
 def test_describe_listeners_unknown_refused(elbv2: Any, vpc: str, alb: str) -> None:
-    arn = _listener(elbv2, alb, _forward(_group(elbv2, vpc)))
+    arn = _listener(elbv2, alb, forward(target_group(elbv2, vpc)))
     elbv2.delete_listener(ListenerArn=arn)
     with pytest.raises(ClientError) as error:
         elbv2.describe_listeners(ListenerArns=[arn])
-    assert _code(error) == "ListenerNotFound"
+    assert error_code(error) == "ListenerNotFound"
     assert _ports(elbv2, alb) == []
 
 
 def test_delete_listener_unknown_refused(elbv2: Any, vpc: str, alb: str) -> None:
-    arn = _listener(elbv2, alb, _forward(_group(elbv2, vpc)))
+    arn = _listener(elbv2, alb, forward(target_group(elbv2, vpc)))
     elbv2.delete_listener(ListenerArn=arn)
     with pytest.raises(ClientError) as error:
         elbv2.delete_listener(ListenerArn=arn)
-    assert _code(error) == "ListenerNotFound"
+    assert error_code(error) == "ListenerNotFound"
 
 
 def test_describe_rules_derives_default_rule(elbv2: Any, vpc: str, alb: str) -> None:
-    group = _group(elbv2, vpc)
-    arn = _listener(elbv2, alb, _forward(group))
+    group = target_group(elbv2, vpc)
+    arn = _listener(elbv2, alb, forward(group))
     rules = elbv2.describe_rules(ListenerArn=arn)["Rules"]
     listener = elbv2.describe_listeners(ListenerArns=[arn])["Listeners"][0]
     assert len(rules) == 1
@@ -260,31 +216,31 @@ def test_describe_rules_derives_default_rule(elbv2: Any, vpc: str, alb: str) -> 
 
 
 def test_modify_rule_default_rewrites_listener(elbv2: Any, vpc: str, alb: str) -> None:
-    blue, green = _group(elbv2, vpc), _group(elbv2, vpc, name="bgkit-tg-2")
-    arn = _listener(elbv2, alb, _forward(blue), port=8080)
+    blue, green = target_group(elbv2, vpc), target_group(elbv2, vpc, name="bgkit-tg-2")
+    arn = _listener(elbv2, alb, forward(blue), port=8080)
     default = elbv2.describe_rules(ListenerArn=arn)["Rules"][0]["RuleArn"]
-    elbv2.modify_rule(RuleArn=default, Actions=_forward(green))
+    elbv2.modify_rule(RuleArn=default, Actions=forward(green))
     action = elbv2.describe_listeners(ListenerArns=[arn])["Listeners"][0]["DefaultActions"][0]
     assert action["TargetGroupArn"] == green
 
 
 def test_modify_rule_unknown_refused(elbv2: Any, vpc: str, alb: str) -> None:
-    arn = _listener(elbv2, alb, _forward(_group(elbv2, vpc)))
+    arn = _listener(elbv2, alb, forward(target_group(elbv2, vpc)))
     with pytest.raises(ClientError) as error:
         elbv2.modify_rule(
             RuleArn=arn.replace(":listener/", ":listener-rule/") + "/0123456789abcdef", Actions=[]
         )
-    assert _code(error) == "RuleNotFound"
+    assert error_code(error) == "RuleNotFound"
 
 
 def test_create_rule_path_pattern(elbv2: Any, vpc: str, alb: str) -> None:
-    blue, green = _group(elbv2, vpc), _group(elbv2, vpc, name="bgkit-tg-2")
-    arn = _listener(elbv2, alb, _forward(blue))
+    blue, green = target_group(elbv2, vpc), target_group(elbv2, vpc, name="bgkit-tg-2")
+    arn = _listener(elbv2, alb, forward(blue))
     rule = elbv2.create_rule(
         ListenerArn=arn,
         Priority=10,
         Conditions=[{"Field": "path-pattern", "Values": ["/api/*"]}],
-        Actions=_forward(green),
+        Actions=forward(green),
     )["Rules"][0]
     assert rule["Priority"] == "10"
     assert rule["IsDefault"] is False
@@ -299,35 +255,33 @@ def test_create_rule_path_pattern(elbv2: Any, vpc: str, alb: str) -> None:
 
 
 def test_create_rule_priority_in_use_refused(elbv2: Any, vpc: str, alb: str) -> None:
-    group = _group(elbv2, vpc)
-    arn = _listener(elbv2, alb, _forward(group))
+    group = target_group(elbv2, vpc)
+    arn = _listener(elbv2, alb, forward(group))
     condition = [{"Field": "host-header", "Values": ["a.example.com"]}]
-    elbv2.create_rule(ListenerArn=arn, Priority=1, Conditions=condition, Actions=_forward(group))
+    elbv2.create_rule(ListenerArn=arn, Priority=1, Conditions=condition, Actions=forward(group))
     with pytest.raises(ClientError) as error:
-        elbv2.create_rule(
-            ListenerArn=arn, Priority=1, Conditions=condition, Actions=_forward(group)
-        )
-    assert _code(error) == "PriorityInUse"
+        elbv2.create_rule(ListenerArn=arn, Priority=1, Conditions=condition, Actions=forward(group))
+    assert error_code(error) == "PriorityInUse"
     assert len(elbv2.describe_rules(ListenerArn=arn)["Rules"]) == 2
 
 
 def test_delete_rule_default_refused(elbv2: Any, vpc: str, alb: str) -> None:
-    arn = _listener(elbv2, alb, _forward(_group(elbv2, vpc)))
+    arn = _listener(elbv2, alb, forward(target_group(elbv2, vpc)))
     default = elbv2.describe_rules(ListenerArn=arn)["Rules"][0]["RuleArn"]
     with pytest.raises(ClientError) as error:
         elbv2.delete_rule(RuleArn=default)
-    assert _code(error) == "OperationNotPermitted"
+    assert error_code(error) == "OperationNotPermitted"
 
 
 def test_set_rule_priorities_swaps(elbv2: Any, vpc: str, alb: str) -> None:
-    group = _group(elbv2, vpc)
-    arn = _listener(elbv2, alb, _forward(group))
+    group = target_group(elbv2, vpc)
+    arn = _listener(elbv2, alb, forward(group))
     made = [
         elbv2.create_rule(
             ListenerArn=arn,
             Priority=priority,
             Conditions=[{"Field": "path-pattern", "Values": [f"/{priority}"]}],
-            Actions=_forward(group),
+            Actions=forward(group),
         )["Rules"][0]["RuleArn"]
         for priority in (1, 2)
     ]

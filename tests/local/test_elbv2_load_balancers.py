@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from elb import error_code
 
 from bgkit.local.server import LocalCloud
 from bgkit.local.services.elbv2_health import PROVISIONING_SECONDS
@@ -15,27 +15,9 @@ pytestmark = pytest.mark.control_plane
 
 
 @pytest.fixture
-def ec2(cloud: LocalCloud) -> Iterator[Any]:
-    made = cloud.client("ec2")
-    yield made
-    made.close()
-
-
-@pytest.fixture
-def elbv2(cloud: LocalCloud) -> Iterator[Any]:
-    made = cloud.client("elbv2")
-    yield made
-    made.close()
-
-
-@pytest.fixture
 def subnets(ec2: Any) -> list[str]:
     found = ec2.describe_subnets()["Subnets"]
     return [s["SubnetId"] for s in sorted(found, key=lambda s: s["AvailabilityZone"])]
-
-
-def _code(error: pytest.ExceptionInfo[ClientError]) -> str:
-    return error.value.response["Error"]["Code"]
 
 
 def _make(elbv2: Any, subnets: list[str], name: str = "bgkit-alb", **extra: Any) -> dict[str, Any]:
@@ -100,7 +82,7 @@ def test_describe_load_balancers_active_after_provisioning(
 def test_create_load_balancer_one_subnet_refused(elbv2: Any, subnets: list[str]) -> None:
     with pytest.raises(ClientError) as error:
         elbv2.create_load_balancer(Name="lonely", Subnets=subnets[:1])
-    assert _code(error) == "ValidationError"
+    assert error_code(error) == "ValidationError"
     assert "At least two subnets in two different Availability Zones" in str(error.value)
     assert _names(elbv2) == []
 
@@ -108,7 +90,7 @@ def test_create_load_balancer_one_subnet_refused(elbv2: Any, subnets: list[str])
 def test_create_load_balancer_unknown_subnet_refused(elbv2: Any, subnets: list[str]) -> None:
     with pytest.raises(ClientError) as error:
         elbv2.create_load_balancer(Name="ghost", Subnets=[subnets[0], "subnet-0123456789abcdef0"])
-    assert _code(error) == "SubnetNotFound"
+    assert error_code(error) == "SubnetNotFound"
     assert _names(elbv2) == []
 
 
@@ -117,7 +99,7 @@ def test_create_load_balancer_unknown_security_group_refused(
 ) -> None:
     with pytest.raises(ClientError) as error:
         _make(elbv2, subnets, SecurityGroups=["sg-0123456789abcdef0"])
-    assert _code(error) == "InvalidSecurityGroup"
+    assert error_code(error) == "InvalidSecurityGroup"
     assert _names(elbv2) == []
 
 
@@ -125,7 +107,7 @@ def test_create_load_balancer_duplicate_name_refused(elbv2: Any, subnets: list[s
     _make(elbv2, subnets)
     with pytest.raises(ClientError) as error:
         _make(elbv2, subnets)
-    assert _code(error) == "DuplicateLoadBalancerName"
+    assert error_code(error) == "DuplicateLoadBalancerName"
     assert _names(elbv2) == ["bgkit-alb"]
 
 
@@ -133,14 +115,14 @@ def test_create_load_balancer_duplicate_name_refused(elbv2: Any, subnets: list[s
 def test_create_load_balancer_bad_name_refused(elbv2: Any, subnets: list[str], name: str) -> None:
     with pytest.raises(ClientError) as error:
         _make(elbv2, subnets, name=name)
-    assert _code(error) == "ValidationError"
+    assert error_code(error) == "ValidationError"
     assert _names(elbv2) == []
 
 
 def test_create_load_balancer_network_type_refused(elbv2: Any, subnets: list[str]) -> None:
     with pytest.raises(ClientError) as error:
         _make(elbv2, subnets, Type="network")
-    assert _code(error) == "InvalidConfigurationRequest"
+    assert error_code(error) == "InvalidConfigurationRequest"
     assert "application" in str(error.value)
     assert _names(elbv2) == []
 
@@ -149,7 +131,7 @@ def test_create_load_balancer_too_many_tags_refused(elbv2: Any, subnets: list[st
     tags = [{"Key": f"k{i}", "Value": "v"} for i in range(51)]
     with pytest.raises(ClientError) as error:
         _make(elbv2, subnets, Tags=tags)
-    assert _code(error) == "TooManyTags"
+    assert error_code(error) == "TooManyTags"
     assert _names(elbv2) == []
 
 
@@ -163,14 +145,14 @@ def test_describe_load_balancers_by_name(elbv2: Any, subnets: list[str]) -> None
 def test_describe_load_balancers_unknown_name_refused(elbv2: Any) -> None:
     with pytest.raises(ClientError) as error:
         elbv2.describe_load_balancers(Names=["nope"])
-    assert _code(error) == "LoadBalancerNotFound"
+    assert error_code(error) == "LoadBalancerNotFound"
 
 
 def test_describe_load_balancers_unknown_arn_refused(elbv2: Any, subnets: list[str]) -> None:
     arn = _make(elbv2, subnets)["LoadBalancerArn"]
     with pytest.raises(ClientError) as error:
         elbv2.describe_load_balancers(LoadBalancerArns=[arn[:-1] + "0"])
-    assert _code(error) == "LoadBalancerNotFound"
+    assert error_code(error) == "LoadBalancerNotFound"
 
 
 def test_describe_load_balancers_pages(elbv2: Any, subnets: list[str]) -> None:
@@ -199,7 +181,7 @@ def test_delete_load_balancer_removes_it_and_its_listeners(elbv2: Any, subnets: 
     assert _names(elbv2) == []
     with pytest.raises(ClientError) as error:
         elbv2.describe_listeners(LoadBalancerArn=arn)
-    assert _code(error) == "LoadBalancerNotFound"
+    assert error_code(error) == "LoadBalancerNotFound"
 
 
 def test_delete_load_balancer_unknown_arn_succeeds(elbv2: Any, subnets: list[str]) -> None:
@@ -216,7 +198,7 @@ def test_delete_load_balancer_deletion_protection_refused(elbv2: Any, subnets: l
     )
     with pytest.raises(ClientError) as error:
         elbv2.delete_load_balancer(LoadBalancerArn=arn)
-    assert _code(error) == "OperationNotPermitted"
+    assert error_code(error) == "OperationNotPermitted"
     assert _names(elbv2) == ["bgkit-alb"]
 
 
@@ -255,7 +237,7 @@ def test_modify_load_balancer_attributes_bad_value_refused(
                 {"Key": key, "Value": value},
             ],
         )
-    assert _code(error) == "ValidationError"
+    assert error_code(error) == "ValidationError"
     attributes = elbv2.describe_load_balancer_attributes(LoadBalancerArn=arn)["Attributes"]
     assert {"Key": "deletion_protection.enabled", "Value": "false"} in attributes
 
@@ -265,7 +247,7 @@ def test_describe_load_balancer_attributes_unknown_refused(elbv2: Any, subnets: 
     elbv2.delete_load_balancer(LoadBalancerArn=arn)
     with pytest.raises(ClientError) as error:
         elbv2.describe_load_balancer_attributes(LoadBalancerArn=arn)
-    assert _code(error) == "LoadBalancerNotFound"
+    assert error_code(error) == "LoadBalancerNotFound"
 
 
 def test_add_tags_and_describe_tags(elbv2: Any, subnets: list[str]) -> None:
@@ -292,7 +274,7 @@ def test_add_tags_duplicate_keys_refused(elbv2: Any, subnets: list[str]) -> None
         elbv2.add_tags(
             ResourceArns=[arn], Tags=[{"Key": "a", "Value": "1"}, {"Key": "a", "Value": "2"}]
         )
-    assert _code(error) == "DuplicateTagKeys"
+    assert error_code(error) == "DuplicateTagKeys"
     assert elbv2.describe_tags(ResourceArns=[arn])["TagDescriptions"][0]["Tags"] == []
 
 
@@ -301,7 +283,7 @@ def test_add_tags_too_many_refused(elbv2: Any, subnets: list[str]) -> None:
     arn = _make(elbv2, subnets, Tags=tags)["LoadBalancerArn"]
     with pytest.raises(ClientError) as error:
         elbv2.add_tags(ResourceArns=[arn], Tags=[{"Key": "one-more", "Value": "v"}])
-    assert _code(error) == "TooManyTags"
+    assert error_code(error) == "TooManyTags"
     assert len(elbv2.describe_tags(ResourceArns=[arn])["TagDescriptions"][0]["Tags"]) == 50
 
 
@@ -310,7 +292,7 @@ def test_add_tags_unknown_load_balancer_refused(elbv2: Any, subnets: list[str]) 
     elbv2.delete_load_balancer(LoadBalancerArn=arn)
     with pytest.raises(ClientError) as error:
         elbv2.add_tags(ResourceArns=[arn], Tags=[{"Key": "a", "Value": "1"}])
-    assert _code(error) == "LoadBalancerNotFound"
+    assert error_code(error) == "LoadBalancerNotFound"
 
 
 def test_security_group_in_use_names_the_load_balancer(

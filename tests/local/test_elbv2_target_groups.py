@@ -2,57 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-
-from bgkit.local.server import LocalCloud
+from elb import error_code, forward, target_group
 
 pytestmark = pytest.mark.control_plane
-
-
-@pytest.fixture
-def ec2(cloud: LocalCloud) -> Iterator[Any]:
-    made = cloud.client("ec2")
-    yield made
-    made.close()
-
-
-@pytest.fixture
-def elbv2(cloud: LocalCloud) -> Iterator[Any]:
-    made = cloud.client("elbv2")
-    yield made
-    made.close()
-
-
-@pytest.fixture
-def vpc(ec2: Any) -> str:
-    return ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
-
-
-@pytest.fixture
-def alb(elbv2: Any, ec2: Any) -> str:
-    """An Application Load Balancer's ARN in the default VPC."""
-    subnets = [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]]
-    made = elbv2.create_load_balancer(Name="bgkit-alb", Subnets=subnets[:2])
-    return made["LoadBalancers"][0]["LoadBalancerArn"]
-
-
-def _code(error: pytest.ExceptionInfo[ClientError]) -> str:
-    return error.value.response["Error"]["Code"]
-
-
-def _group(elbv2: Any, vpc: str, name: str = "bgkit-tg-1", **extra: Any) -> str:
-    made = elbv2.create_target_group(
-        Name=name, Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip", **extra
-    )
-    return made["TargetGroups"][0]["TargetGroupArn"]
-
-
-def _forward(arn: str) -> list[dict[str, Any]]:
-    return [{"Type": "forward", "TargetGroupArn": arn}]
 
 
 def _group_names(elbv2: Any) -> list[str]:
@@ -89,31 +45,31 @@ def test_create_target_group_has_aws_defaults(elbv2: Any, vpc: str) -> None:
 
 
 def test_create_target_group_same_settings_answers_existing(elbv2: Any, vpc: str) -> None:
-    first = _group(elbv2, vpc)
-    assert _group(elbv2, vpc) == first
+    first = target_group(elbv2, vpc)
+    assert target_group(elbv2, vpc) == first
     assert _group_names(elbv2) == ["bgkit-tg-1"]
 
 
 def test_create_target_group_same_name_other_settings_refused(elbv2: Any, vpc: str) -> None:
-    _group(elbv2, vpc)
+    target_group(elbv2, vpc)
     with pytest.raises(ClientError) as error:
-        _group(elbv2, vpc, HealthCheckPath="/health")
-    assert _code(error) == "DuplicateTargetGroupName"
+        target_group(elbv2, vpc, HealthCheckPath="/health")
+    assert error_code(error) == "DuplicateTargetGroupName"
     assert _group_names(elbv2) == ["bgkit-tg-1"]
 
 
 @pytest.mark.parametrize("name", ["-tg", "tg-", "tg_1", "t" * 33])
 def test_create_target_group_bad_name_refused(elbv2: Any, vpc: str, name: str) -> None:
     with pytest.raises(ClientError) as error:
-        _group(elbv2, vpc, name=name)
-    assert _code(error) == "ValidationError"
+        target_group(elbv2, vpc, name=name)
+    assert error_code(error) == "ValidationError"
     assert _group_names(elbv2) == []
 
 
 def test_create_target_group_unknown_vpc_refused(elbv2: Any) -> None:
     with pytest.raises(ClientError) as error:
-        _group(elbv2, "vpc-0123456789abcdef0")
-    assert _code(error) == "ValidationError"
+        target_group(elbv2, "vpc-0123456789abcdef0")
+    assert error_code(error) == "ValidationError"
     assert "vpc-0123456789abcdef0" in str(error.value)
     assert _group_names(elbv2) == []
 
@@ -121,13 +77,13 @@ def test_create_target_group_unknown_vpc_refused(elbv2: Any) -> None:
 def test_create_target_group_without_vpc_refused(elbv2: Any) -> None:
     with pytest.raises(ClientError) as error:
         elbv2.create_target_group(Name="tg", Protocol="HTTP", Port=80, TargetType="ip")
-    assert _code(error) == "ValidationError"
+    assert error_code(error) == "ValidationError"
 
 
 def test_create_target_group_tcp_refused(elbv2: Any, vpc: str) -> None:
     with pytest.raises(ClientError) as error:
         elbv2.create_target_group(Name="tg", Protocol="TCP", Port=80, VpcId=vpc)
-    assert _code(error) == "InvalidConfigurationRequest"
+    assert error_code(error) == "InvalidConfigurationRequest"
     assert _group_names(elbv2) == []
 
 
@@ -145,14 +101,14 @@ def test_create_target_group_bad_health_check_refused(
     elbv2: Any, vpc: str, settings: dict[str, Any]
 ) -> None:
     with pytest.raises(ClientError) as error:
-        _group(elbv2, vpc, **settings)
-    assert _code(error) == "ValidationError"
+        target_group(elbv2, vpc, **settings)
+    assert error_code(error) == "ValidationError"
     assert _group_names(elbv2) == []
 
 
 def test_describe_target_groups_by_name_and_arn(elbv2: Any, vpc: str) -> None:
-    one = _group(elbv2, vpc, name="one")
-    _group(elbv2, vpc, name="two")
+    one = target_group(elbv2, vpc, name="one")
+    target_group(elbv2, vpc, name="two")
     by_name = elbv2.describe_target_groups(Names=["two"])["TargetGroups"]
     by_arn = elbv2.describe_target_groups(TargetGroupArns=[one])["TargetGroups"]
     assert [g["TargetGroupName"] for g in by_name] == ["two"]
@@ -160,18 +116,18 @@ def test_describe_target_groups_by_name_and_arn(elbv2: Any, vpc: str) -> None:
 
 
 def test_describe_target_groups_unknown_refused(elbv2: Any, vpc: str) -> None:
-    arn = _group(elbv2, vpc)
+    arn = target_group(elbv2, vpc)
     for kwargs in ({"Names": ["nope"]}, {"TargetGroupArns": [arn[:-1] + "0"]}):
         with pytest.raises(ClientError) as error:
             elbv2.describe_target_groups(**kwargs)
-        assert _code(error) == "TargetGroupNotFound"
+        assert error_code(error) == "TargetGroupNotFound"
 
 
 def test_describe_target_groups_by_load_balancer(elbv2: Any, vpc: str, alb: str) -> None:
-    used = _group(elbv2, vpc, name="used")
-    _group(elbv2, vpc, name="idle")
+    used = target_group(elbv2, vpc, name="used")
+    target_group(elbv2, vpc, name="idle")
     elbv2.create_listener(
-        LoadBalancerArn=alb, Protocol="HTTP", Port=80, DefaultActions=_forward(used)
+        LoadBalancerArn=alb, Protocol="HTTP", Port=80, DefaultActions=forward(used)
     )
     found = elbv2.describe_target_groups(LoadBalancerArn=alb)["TargetGroups"]
     assert [(g["TargetGroupName"], g["LoadBalancerArns"]) for g in found] == [("used", [alb])]
@@ -181,11 +137,11 @@ def test_describe_target_groups_unknown_load_balancer_refused(elbv2: Any, alb: s
     elbv2.delete_load_balancer(LoadBalancerArn=alb)
     with pytest.raises(ClientError) as error:
         elbv2.describe_target_groups(LoadBalancerArn=alb)
-    assert _code(error) == "LoadBalancerNotFound"
+    assert error_code(error) == "LoadBalancerNotFound"
 
 
 def test_modify_target_group_changes_health_check(elbv2: Any, vpc: str) -> None:
-    arn = _group(elbv2, vpc)
+    arn = target_group(elbv2, vpc)
     changed = elbv2.modify_target_group(
         TargetGroupArn=arn,
         HealthCheckPath="/health",
@@ -202,24 +158,24 @@ def test_modify_target_group_changes_health_check(elbv2: Any, vpc: str) -> None:
 
 
 def test_modify_target_group_timeout_not_below_interval_refused(elbv2: Any, vpc: str) -> None:
-    arn = _group(elbv2, vpc)
+    arn = target_group(elbv2, vpc)
     with pytest.raises(ClientError) as error:
         elbv2.modify_target_group(TargetGroupArn=arn, HealthCheckIntervalSeconds=5)
-    assert _code(error) == "ValidationError"
+    assert error_code(error) == "ValidationError"
     shown = elbv2.describe_target_groups(TargetGroupArns=[arn])["TargetGroups"][0]
     assert shown["HealthCheckIntervalSeconds"] == 30
 
 
 def test_modify_target_group_unknown_refused(elbv2: Any, vpc: str) -> None:
-    arn = _group(elbv2, vpc)
+    arn = target_group(elbv2, vpc)
     elbv2.delete_target_group(TargetGroupArn=arn)
     with pytest.raises(ClientError) as error:
         elbv2.modify_target_group(TargetGroupArn=arn, HealthCheckPath="/x")
-    assert _code(error) == "TargetGroupNotFound"
+    assert error_code(error) == "TargetGroupNotFound"
 
 
 def test_describe_target_group_attributes_defaults(elbv2: Any, vpc: str) -> None:
-    arn = _group(elbv2, vpc)
+    arn = target_group(elbv2, vpc)
     attributes = elbv2.describe_target_group_attributes(TargetGroupArn=arn)["Attributes"]
     values = {a["Key"]: a["Value"] for a in attributes}
     assert values["deregistration_delay.timeout_seconds"] == "300"
@@ -229,7 +185,7 @@ def test_describe_target_group_attributes_defaults(elbv2: Any, vpc: str) -> None
 
 
 def test_modify_target_group_attributes_changes_delay(elbv2: Any, vpc: str) -> None:
-    arn = _group(elbv2, vpc)
+    arn = target_group(elbv2, vpc)
     elbv2.modify_target_group_attributes(
         TargetGroupArn=arn,
         Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": "5"}],
@@ -245,45 +201,45 @@ def test_modify_target_group_attributes_changes_delay(elbv2: Any, vpc: str) -> N
 def test_modify_target_group_attributes_bad_value_refused(
     elbv2: Any, vpc: str, key: str, value: str
 ) -> None:
-    arn = _group(elbv2, vpc)
+    arn = target_group(elbv2, vpc)
     with pytest.raises(ClientError) as error:
         elbv2.modify_target_group_attributes(
             TargetGroupArn=arn, Attributes=[{"Key": key, "Value": value}]
         )
-    assert _code(error) == "ValidationError"
+    assert error_code(error) == "ValidationError"
     attributes = elbv2.describe_target_group_attributes(TargetGroupArn=arn)["Attributes"]
     assert {"Key": "deregistration_delay.timeout_seconds", "Value": "300"} in attributes
 
 
 def test_delete_target_group_removes_it(elbv2: Any, vpc: str) -> None:
-    arn = _group(elbv2, vpc)
+    arn = target_group(elbv2, vpc)
     elbv2.delete_target_group(TargetGroupArn=arn)
     assert _group_names(elbv2) == []
     elbv2.delete_target_group(TargetGroupArn=arn)  # an unknown group: succeeds, as on AWS
 
 
 def test_delete_target_group_in_use_refused(elbv2: Any, vpc: str, alb: str) -> None:
-    arn = _group(elbv2, vpc)
+    arn = target_group(elbv2, vpc)
     elbv2.create_listener(
-        LoadBalancerArn=alb, Protocol="HTTP", Port=80, DefaultActions=_forward(arn)
+        LoadBalancerArn=alb, Protocol="HTTP", Port=80, DefaultActions=forward(arn)
     )
     with pytest.raises(ClientError) as error:
         elbv2.delete_target_group(TargetGroupArn=arn)
-    assert _code(error) == "ResourceInUse"
+    assert error_code(error) == "ResourceInUse"
     assert f"Target group '{arn}' is currently in use by a listener or a rule" in str(error.value)
     assert _group_names(elbv2) == ["bgkit-tg-1"]
 
 
 def test_add_tags_on_target_group(elbv2: Any, vpc: str) -> None:
-    arn = _group(elbv2, vpc, Tags=[{"Key": "color", "Value": "blue"}])
+    arn = target_group(elbv2, vpc, Tags=[{"Key": "color", "Value": "blue"}])
     elbv2.add_tags(ResourceArns=[arn], Tags=[{"Key": "app", "Value": "fizzbuzz"}])
     tags = elbv2.describe_tags(ResourceArns=[arn])["TagDescriptions"][0]["Tags"]
     assert tags == [{"Key": "color", "Value": "blue"}, {"Key": "app", "Value": "fizzbuzz"}]
 
 
 def test_add_tags_unknown_target_group_refused(elbv2: Any, vpc: str) -> None:
-    arn = _group(elbv2, vpc)
+    arn = target_group(elbv2, vpc)
     elbv2.delete_target_group(TargetGroupArn=arn)
     with pytest.raises(ClientError) as error:
         elbv2.add_tags(ResourceArns=[arn], Tags=[{"Key": "a", "Value": "1"}])
-    assert _code(error) == "TargetGroupNotFound"
+    assert error_code(error) == "TargetGroupNotFound"

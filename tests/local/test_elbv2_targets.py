@@ -2,57 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from elb import error_code, forward, target_group
 
 from bgkit.local.server import LocalCloud
 
 pytestmark = pytest.mark.control_plane
-
-
-@pytest.fixture
-def ec2(cloud: LocalCloud) -> Iterator[Any]:
-    made = cloud.client("ec2")
-    yield made
-    made.close()
-
-
-@pytest.fixture
-def elbv2(cloud: LocalCloud) -> Iterator[Any]:
-    made = cloud.client("elbv2")
-    yield made
-    made.close()
-
-
-@pytest.fixture
-def vpc(ec2: Any) -> str:
-    return ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
-
-
-@pytest.fixture
-def alb(elbv2: Any, ec2: Any) -> str:
-    """An Application Load Balancer's ARN in the default VPC."""
-    subnets = [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]]
-    made = elbv2.create_load_balancer(Name="bgkit-alb", Subnets=subnets[:2])
-    return made["LoadBalancers"][0]["LoadBalancerArn"]
-
-
-def _code(error: pytest.ExceptionInfo[ClientError]) -> str:
-    return error.value.response["Error"]["Code"]
-
-
-def _group(elbv2: Any, vpc: str, name: str = "bgkit-tg-1", **extra: Any) -> str:
-    made = elbv2.create_target_group(
-        Name=name, Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip", **extra
-    )
-    return made["TargetGroups"][0]["TargetGroupArn"]
-
-
-def _forward(arn: str) -> list[dict[str, Any]]:
-    return [{"Type": "forward", "TargetGroupArn": arn}]
 
 
 def _health(elbv2: Any, group: str, **extra: Any) -> list[dict[str, Any]]:
@@ -69,9 +27,9 @@ def _states(elbv2: Any, group: str) -> list[tuple[str, str, str | None]]:
 @pytest.fixture
 def used(elbv2: Any, vpc: str, alb: str) -> str:
     """A target group that port 80 of the load balancer forwards to."""
-    group = _group(elbv2, vpc)
+    group = target_group(elbv2, vpc)
     elbv2.create_listener(
-        LoadBalancerArn=alb, Protocol="HTTP", Port=80, DefaultActions=_forward(group)
+        LoadBalancerArn=alb, Protocol="HTTP", Port=80, DefaultActions=forward(group)
     )
     return group
 
@@ -86,7 +44,7 @@ def _write_health(cloud: LocalCloud, group: str, target: str, port: int, **healt
 
 
 def test_register_targets_loopback_default_port(elbv2: Any, vpc: str) -> None:
-    group = _group(elbv2, vpc)
+    group = target_group(elbv2, vpc)
     elbv2.register_targets(TargetGroupArn=group, Targets=[{"Id": "127.0.0.1"}])
     described = _health(elbv2, group)
     assert described == [
@@ -104,26 +62,26 @@ def test_register_targets_loopback_default_port(elbv2: Any, vpc: str) -> None:
 
 
 def test_register_targets_vpc_address_gets_zone(elbv2: Any, vpc: str) -> None:
-    group = _group(elbv2, vpc)
+    group = target_group(elbv2, vpc)
     elbv2.register_targets(TargetGroupArn=group, Targets=[{"Id": "172.31.16.10", "Port": 8080}])
     target = _health(elbv2, group)[0]["Target"]
     assert target == {"Id": "172.31.16.10", "Port": 8080, "AvailabilityZone": "us-east-1b"}
 
 
 def test_register_targets_is_idempotent(elbv2: Any, vpc: str) -> None:
-    group = _group(elbv2, vpc)
+    group = target_group(elbv2, vpc)
     for _ in range(2):
         elbv2.register_targets(TargetGroupArn=group, Targets=[{"Id": "127.0.0.1", "Port": 9000}])
     assert len(_health(elbv2, group)) == 1
 
 
 def test_register_targets_public_address_refused(elbv2: Any, vpc: str) -> None:
-    group = _group(elbv2, vpc)
+    group = target_group(elbv2, vpc)
     with pytest.raises(ClientError) as error:
         elbv2.register_targets(
             TargetGroupArn=group, Targets=[{"Id": "127.0.0.2"}, {"Id": "8.8.8.8"}]
         )
-    assert _code(error) == "InvalidTarget"
+    assert error_code(error) == "InvalidTarget"
     assert _health(elbv2, group) == []
 
 
@@ -132,18 +90,18 @@ def test_register_targets_instance_refused(elbv2: Any, vpc: str) -> None:
     group = made["TargetGroups"][0]["TargetGroupArn"]
     with pytest.raises(ClientError) as error:
         elbv2.register_targets(TargetGroupArn=group, Targets=[{"Id": "i-0123456789abcdef0"}])
-    assert _code(error) == "InvalidTarget"
+    assert error_code(error) == "InvalidTarget"
     assert "The following targets are not valid instances: 'i-0123456789abcdef0'" in str(
         error.value
     )
 
 
 def test_register_targets_unknown_group_refused(elbv2: Any, vpc: str) -> None:
-    group = _group(elbv2, vpc)
+    group = target_group(elbv2, vpc)
     elbv2.delete_target_group(TargetGroupArn=group)
     with pytest.raises(ClientError) as error:
         elbv2.register_targets(TargetGroupArn=group, Targets=[{"Id": "127.0.0.1"}])
-    assert _code(error) == "TargetGroupNotFound"
+    assert error_code(error) == "TargetGroupNotFound"
 
 
 def test_describe_target_health_initial_when_in_use(elbv2: Any, used: str) -> None:
@@ -197,7 +155,7 @@ def test_describe_target_health_filter_not_registered(elbv2: Any, used: str) -> 
 def test_describe_target_health_invalid_target_refused(elbv2: Any, used: str) -> None:
     with pytest.raises(ClientError) as error:
         _health(elbv2, used, Targets=[{"Id": "not-an-ip"}])
-    assert _code(error) == "InvalidTarget"
+    assert error_code(error) == "InvalidTarget"
 
 
 def test_deregister_targets_drains_on_local_clock(cloud: LocalCloud, elbv2: Any, used: str) -> None:
@@ -238,7 +196,7 @@ def test_deregister_targets_not_registered_refused(elbv2: Any, used: str) -> Non
         elbv2.deregister_targets(
             TargetGroupArn=used, Targets=[{"Id": "127.0.0.1"}, {"Id": "127.0.0.9"}]
         )
-    assert _code(error) == "InvalidTarget"
+    assert error_code(error) == "InvalidTarget"
     assert _states(elbv2, used)[0][1] == "initial"
 
 
@@ -259,7 +217,7 @@ def test_expire_drained_targets_for_the_data_plane(
 
 
 def test_delete_target_group_forgets_targets(cloud: LocalCloud, elbv2: Any, vpc: str) -> None:
-    group = _group(elbv2, vpc)
+    group = target_group(elbv2, vpc)
     elbv2.register_targets(TargetGroupArn=group, Targets=[{"Id": "127.0.0.1"}])
     elbv2.delete_target_group(TargetGroupArn=group)
     ctx = cloud.context("elbv2", "check", "us-east-1")
