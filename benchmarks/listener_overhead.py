@@ -4,154 +4,111 @@ Runs on loopback only and is bounded: a backend process answering ``ok`` at once
 (in this process) with one ALB listener forwarding to it, and a load generator process that
 measures, for 3 seconds each, the most requests per second it gets with 32 connections, then
 p50/p99 latency at fixed rates of 300 and 1000 requests per second — directly to the backend and
-through the listener. Prints a table and writes ``benchmarks/results/listener_overhead.json``.
+through the listener; then, when nginx is installed, the same through an nginx reverse proxy of
+ours (a temporary configuration, a loopback port, stopped by its pid) to give the ratio in one run.
+Prints tables and writes ``benchmarks/results/listener_overhead.json``. The load generation lives
+in ``load.py``.
 
-Usage: ``python benchmarks/listener_overhead.py [--seconds 3]``
+Usage: ``python benchmarks/listener_overhead.py [--seconds 3] [--no-nginx]``
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
+import contextlib
 import json
 import os
 import platform
-import statistics
+import shutil
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import load
+
 RESULTS = Path(__file__).parent / "results" / "listener_overhead.json"
 LISTENER_PORT = 8001
-CONCURRENCY = 32
-RATES = (300, 1000)
-
-
-# -- the backend and the load generator (each run as a process of its own) -------------------
-
-
-def serve_backend() -> None:
-    from aiohttp import web
-
-    async def ok(request: web.Request) -> web.Response:
-        return web.Response(text="ok")
-
-    async def main() -> None:
-        app = web.Application()
-        app.router.add_get("/", ok)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        print(site._server.sockets[0].getsockname()[1], flush=True)
-        await asyncio.Event().wait()
-
-    asyncio.run(main())
-
-
-async def closed_loop(url: str, seconds: float) -> dict[str, Any]:
-    """As many requests as ``CONCURRENCY`` connections get through in ``seconds``."""
-    import aiohttp
-
-    latencies: list[float] = []
-    errors = 0
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=CONCURRENCY)) as s:
-        end = time.monotonic() + seconds
-
-        async def worker() -> None:
-            nonlocal errors
-            while time.monotonic() < end:
-                start = time.perf_counter()
-                try:
-                    async with s.get(url) as answer:
-                        await answer.read()
-                        if answer.status != 200:
-                            errors += 1
-                except aiohttp.ClientError:
-                    errors += 1
-                latencies.append(time.perf_counter() - start)
-
-        began = time.monotonic()
-        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
-        elapsed = time.monotonic() - began
-    return summary(latencies, errors, elapsed)
-
-
-async def open_loop(url: str, rate: int, seconds: float) -> dict[str, Any]:
-    """``rate`` requests a second for ``seconds``, whatever the answers' pace (max 256 open)."""
-    import aiohttp
-
-    latencies: list[float] = []
-    errors = skipped = 0
-    gate = asyncio.Semaphore(256)
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256)) as s:
-
-        async def one() -> None:
-            nonlocal errors
-            start = time.perf_counter()
-            try:
-                async with s.get(url) as answer:
-                    await answer.read()
-                    if answer.status != 200:
-                        errors += 1
-            except aiohttp.ClientError:
-                errors += 1
-            finally:
-                gate.release()
-            latencies.append(time.perf_counter() - start)
-
-        began = time.monotonic()
-        tasks = []
-        for number in range(int(rate * seconds)):
-            await asyncio.sleep(max(0.0, began + number / rate - time.monotonic()))
-            if gate.locked():
-                skipped += 1
-                continue
-            await gate.acquire()
-            tasks.append(asyncio.create_task(one()))
-        await asyncio.gather(*tasks)
-        elapsed = time.monotonic() - began
-    result = summary(latencies, errors, elapsed)
-    result["skipped_overload"] = skipped
-    return result
-
-
-def summary(latencies: list[float], errors: int, elapsed: float) -> dict[str, Any]:
-    ordered = sorted(latencies)
-    return {
-        "requests": len(ordered),
-        "errors": errors,
-        "rps": round(len(ordered) / elapsed, 1),
-        "p50_ms": round(statistics.median(ordered) * 1000, 3),
-        "p99_ms": round(ordered[int(len(ordered) * 0.99) - 1] * 1000, 3),
-    }
-
-
-def load(url: str, seconds: float) -> None:
-    async def main() -> dict[str, Any]:
-        results = {"max": await closed_loop(url, seconds)}
-        for rate in RATES:
-            results[f"{rate}rps"] = await open_loop(url, rate, seconds)
-        return results
-
-    print(json.dumps(asyncio.run(main())), flush=True)
+CONCURRENCY = load.CONCURRENCY
 
 
 # -- the benchmark ---------------------------------------------------------------------------
 
 
 def measure(url: str, seconds: float) -> dict[str, Any]:
-    answer = subprocess.run(
-        [sys.executable, __file__, "--load", url, "--seconds", str(seconds)],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=60 + 10 * seconds,
+    return load.run("fixed", url, "--seconds", str(seconds), timeout=60 + 10 * seconds)
+
+
+NGINX_CONF = """\
+worker_processes 1;
+daemon off;
+pid {tmp}/nginx.pid;
+error_log {tmp}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    upstream backend {{ server 127.0.0.1:{backend}; keepalive 32; }}
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            proxy_pass http://backend;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }}
+    }}
+}}
+"""
+
+
+@contextlib.contextmanager
+def nginx_to(backend_port: int) -> Iterator[tuple[str, str] | None]:
+    """nginx as a reverse proxy to the backend, as a process of ours with its configuration in
+    a temporary directory (one worker, like the local cloud's one process; keep-alive to the
+    backend); its URL and version, or ``None`` when nginx is not installed."""
+    binary = shutil.which("nginx") or (
+        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
     )
-    return json.loads(answer.stdout)
+    if binary is None:
+        yield None
+        return
+    version = subprocess.run([binary, "-v"], capture_output=True, text=True).stderr.strip()
+    with tempfile.TemporaryDirectory() as tmp:
+        port = free_port()
+        conf = Path(tmp) / "nginx.conf"
+        conf.write_text(NGINX_CONF.format(tmp=tmp, backend=backend_port, port=port))
+        nginx = subprocess.Popen([binary, "-p", tmp, "-e", f"{tmp}/error.log", "-c", str(conf)])
+        try:
+            deadline = time.monotonic() + 10
+            while not port_answers(port):
+                if nginx.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"nginx did not start: {(Path(tmp) / 'error.log').read_text()}"
+                    )
+                time.sleep(0.05)
+            yield f"http://127.0.0.1:{port}/", version.removeprefix("nginx version: ")
+        finally:
+            nginx.terminate()  # fast shutdown of the master and its worker
+            nginx.wait(10)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def port_answers(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def listener_to(backend_port: int, state_dir: str) -> tuple[Any, str]:
@@ -189,17 +146,14 @@ def listener_to(backend_port: int, state_dir: str) -> tuple[Any, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0)
-    parser.add_argument("--backend", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--load", metavar="URL", help=argparse.SUPPRESS)
+    parser.add_argument("--no-nginx", action="store_true", help="skip the nginx comparison")
     args = parser.parse_args()
-    if args.backend:
-        return serve_backend()
-    if args.load:
-        return load(args.load, args.seconds)
 
     backend = subprocess.Popen(
-        [sys.executable, __file__, "--backend"], stdout=subprocess.PIPE, text=True
+        [sys.executable, load.__file__, "backend"], stdout=subprocess.PIPE, text=True
     )
+    nginx: dict[str, Any] | None = None
+    nginx_version = None
     try:
         assert backend.stdout is not None
         port = int(backend.stdout.readline())
@@ -210,6 +164,11 @@ def main() -> None:
                 through = measure(url, args.seconds)
             finally:
                 cloud.stop()
+        if not args.no_nginx:
+            with nginx_to(port) as proxy:
+                if proxy is not None:
+                    nginx_url, nginx_version = proxy
+                    nginx = measure(nginx_url, args.seconds)
     finally:
         backend.terminate()
         backend.wait(10)
@@ -224,6 +183,20 @@ def main() -> None:
             f"{t['rps']:>12.0f} {t['p50_ms']:>7.2f} {t['p99_ms']:>7.2f}   {added:>18}  "
             f"{d['errors']}/{t['errors']}"
         )
+    if nginx is None:
+        print("nginx: not installed, no comparison (apt-get install nginx to have one)")
+    else:
+        print(f"\nagainst {nginx_version} as reverse proxy (1 worker, keep-alive upstream):")
+        print(f"{'run':<10} {'nginx rps':>11} {'p50':>7} {'p99':>7}   {'added p50/p99 (ms)':>18}"
+              f"   {'listener/nginx rps':>18} {'added p50':>10}")  # fmt: skip
+        for run in direct:
+            d, n, t = direct[run], nginx[run], through[run]
+            added = f"{n['p50_ms'] - d['p50_ms']:+.2f} / {n['p99_ms'] - d['p99_ms']:+.2f}"
+            ratio_added = (t["p50_ms"] - d["p50_ms"]) / max(n["p50_ms"] - d["p50_ms"], 1e-3)
+            print(
+                f"{run:<10} {n['rps']:>11.0f} {n['p50_ms']:>7.2f} {n['p99_ms']:>7.2f}   "
+                f"{added:>18}   {t['rps'] / n['rps']:>18.2f} {ratio_added:>9.1f}x"
+            )
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(
         json.dumps(
@@ -234,6 +207,8 @@ def main() -> None:
                 "python": platform.python_version(),
                 "direct": direct,
                 "listener": through,
+                "nginx": nginx,
+                "nginx_version": nginx_version,
             },
             indent=2,
         )

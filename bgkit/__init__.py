@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bgkit.config import Settings
 from bgkit.connect import Session, connect
 from bgkit.errors import (
@@ -17,7 +19,9 @@ from bgkit.errors import (
     ServiceError,
     UnknownOperationError,
 )
-from bgkit.local.server import LocalCloud
+
+if TYPE_CHECKING:
+    from bgkit.local.server import LocalCloud
 
 __all__ = [
     "BgkitError",
@@ -32,3 +36,13 @@ __all__ = [
     "UnknownOperationError",
     "connect",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # The local cloud itself loads only when asked for: a notebook or the `bgkit` command that
+    # just talks to it (through boto3) never imports its server and providers.
+    if name == "LocalCloud":
+        from bgkit.local.server import LocalCloud
+
+        return LocalCloud
+    raise AttributeError(f"module 'bgkit' has no attribute {name!r}")

@@ -10,8 +10,8 @@ import click
 
 from bgkit.config import Settings
 from bgkit.errors import BgkitError, NotRunningError
-from bgkit.local import server
-from bgkit.local.server import DUMMY_CREDENTIALS
+from bgkit.local import process as server
+from bgkit.local.process import DUMMY_CREDENTIALS
 
 
 def _settings(**overrides: Any) -> Settings:

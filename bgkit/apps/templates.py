@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 from bgkit.apps import app_source
+from bgkit.data import DATA
 
 __all__ = [
     "CONTAINER_NAME",
@@ -33,7 +33,7 @@ __all__ = [
     "task_definition",
 ]
 
-TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "data" / "task-definitions"
+TEMPLATE_DIR = DATA / "task-definitions"
 """Where the templates live."""
 
 TEMPLATES: tuple[str, ...] = ("nginx", "fizzbuzz")

@@ -35,6 +35,7 @@ from bgkit.local.api.protocol import (
     serialize_error,
     serialize_result,
 )
+from bgkit.local.process import STATUS_PATH
 from bgkit.local.services.provider import Provider, RequestContext
 
 log = logging.getLogger("bgkit.local")
@@ -53,7 +54,6 @@ ELBV2_VERSION = "2015-12-01"
 CREDENTIAL = re.compile(
     r"Credential=(?P<key>[^/,\s]+)/(?P<date>\d{8})/(?P<region>[^/]+)/(?P<service>[^/]+)/aws4_request"
 )
-STATUS_PATH = "/_bgkit/status"
 
 
 def is_loopback_host(host: str) -> bool:

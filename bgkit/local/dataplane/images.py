@@ -31,6 +31,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from bgkit.apps import app_path
+from bgkit.data import DATA
 from bgkit.errors import BgkitError
 
 __all__ = [
@@ -43,7 +44,7 @@ __all__ = [
     "resolve",
 ]
 
-CATALOGUE_PATH = Path(__file__).resolve().parents[3] / "data" / "images.json"
+CATALOGUE_PATH = DATA / "images.json"
 """The image catalogue of the local cloud."""
 
 KINDS = ("python", "nginx-standin")

@@ -105,6 +105,11 @@ def _container(definition: dict[str, Any], network_mode: str) -> dict[str, Any]:
         filled = {"protocol": "tcp", **mapping}
         if network_mode in ("awsvpc", "host") and "containerPort" in filled:
             filled.setdefault("hostPort", filled["containerPort"])
+            if filled["hostPort"] != filled["containerPort"]:
+                raise client_error(
+                    f"When networkMode={network_mode}, the host ports and container ports in "
+                    "port mappings must match."
+                )
         mappings.append(filled)
     container["portMappings"] = mappings
     return container

@@ -25,16 +25,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache, lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bgkit.data import DATA
 from bgkit.errors import ServiceError
 
 if TYPE_CHECKING:
     from bgkit.local.services.provider import RequestContext
 
 #: where the AWS managed policies the local cloud knows are kept, one JSON file each.
-MANAGED_DIR = Path(__file__).resolve().parents[3] / "data" / "iam" / "managed"
+MANAGED_DIR = DATA / "iam" / "managed"
 
 #: record kinds of the IAM provider (account-wide partition).
 ROLE = "role"
@@ -140,6 +140,12 @@ def _check_statement_meaning(statement: dict[str, Any], *, trust: bool) -> None:
             )
         if "Principal" not in statement and "NotPrincipal" not in statement:
             raise _malformed("AssumeRolepolicy contained an invalid principal element.")
+        for key in ("Principal", "NotPrincipal"):
+            principal = statement.get(key)
+            services = _principal_names(principal, "Service") if principal != "*" else []
+            for name in services:
+                if not known_service_principal(name):
+                    raise _malformed(f'Invalid principal in policy: "SERVICE":"{name}"')
         return
     if "Principal" in statement or "NotPrincipal" in statement:
         raise _malformed("Policy document should not specify a principal.")
@@ -149,6 +155,18 @@ def _check_statement_meaning(statement: dict[str, Any], *, trust: bool) -> None:
     for resource in resources:
         if resource != "*" and not resource.startswith("arn:"):
             raise _malformed(f'Resource {resource} must be in ARN format or "*".')
+
+
+def known_service_principal(name: str) -> bool:
+    """Whether IAM knows ``name`` (``codedeploy.amazonaws.com``, or a regional
+    ``codedeploy.eu-west-1.amazonaws.com``) as a service principal (``data/iam/``)."""
+    match = re.fullmatch(r"(.+?)(\.[a-z]{2}(?:-[a-z]+)+-\d)?\.amazonaws\.com", name)
+    return bool(match) and match.group(1) in _service_principals()
+
+
+@lru_cache(maxsize=1)
+def _service_principals() -> frozenset[str]:
+    return frozenset(json.loads((DATA / "iam" / "service-principals.json").read_text())["services"])
 
 
 # --- matching --------------------------------------------------------------------------------
