@@ -61,18 +61,27 @@ def test_a_task_that_exits_is_replaced_after_a_back_off(world):
     assert len(world.tasks()) == 2
 
 
-def test_an_unhealthy_task_is_replaced_after_the_grace_period(world):
+def test_an_unhealthy_task_is_replaced_first_then_stopped(world):
+    # ECS starts the replacement of an unhealthy task first and stops the unhealthy one only
+    # once the replacement is healthy, so the target group never runs empty.
     tasks = healthy_service(world, healthCheckGracePeriodSeconds=60)
-    set_health(world, world.target_groups[0], tasks[0], "unhealthy")
-    assert len(world.tasks()) == 2
+    sick = tasks[0]
+    set_health(world, world.target_groups[0], sick, "unhealthy")
     world.cloud.clock.advance(61)
     world.cloud.advance()
-    shown = world.ecs.describe_tasks(cluster="bgkit", tasks=[tasks[0]["taskArn"]])["tasks"][0]
+    assert any("is unhealthy in (target-group" in m for m in messages(world))
+    running = world.tasks()
+    assert len(running) == 3  # the unhealthy one keeps serving while its replacement starts
+    assert sick["taskArn"] in {t["taskArn"] for t in running}
+    replacement = next(
+        t for t in run_all(world) if t["taskArn"] not in {x["taskArn"] for x in tasks}
+    )
+    set_health(world, world.target_groups[0], replacement, "healthy")
+    shown = world.ecs.describe_tasks(cluster="bgkit", tasks=[sick["taskArn"]])["tasks"][0]
     reason = f"Task failed ELB health checks in (target-group {world.target_groups[0]})"
     assert shown["stoppedReason"] == reason
     assert shown["lastStatus"] == "DEACTIVATING"
-    assert len(world.tasks()) == 2  # one replacement, one healthy
-    assert any("is unhealthy in (target-group" in m for m in messages(world))
+    assert len(world.tasks()) == 2  # the replacement and the other healthy one
 
 
 def test_scale_in_drains_targets_before_stopping(world):

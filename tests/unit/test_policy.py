@@ -25,6 +25,7 @@ DATA = Path(__file__).resolve().parents[2] / "data" / "iam"
 LIMITED_ARN = "arn:aws:iam::aws:policy/AWSCodeDeployRoleForECSLimited"
 FULL_ARN = "arn:aws:iam::aws:policy/AWSCodeDeployRoleForECS"
 EXECUTION_ARN = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+INFRASTRUCTURE_ARN = "arn:aws:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers"
 ROLE = "arn:aws:iam::123456789012:role/"
 TO_TASKS = {"iam:PassedToService": "ecs-tasks.amazonaws.com"}
 
@@ -382,10 +383,10 @@ def test_data_documents_are_valid_and_fit_the_iam_input_shapes():
 
 def test_managed_policies_are_valid_and_described():
     catalogue = managed_policies()
-    assert set(catalogue) == {LIMITED_ARN, FULL_ARN, EXECUTION_ARN}
+    assert set(catalogue) == {LIMITED_ARN, FULL_ARN, EXECUTION_ARN, INFRASTRUCTURE_ARN}
     for arn, record in catalogue.items():
         parse_document(record["Document"])
         assert arn.endswith(record["Path"] + record["PolicyName"])
         assert record["PolicyId"].startswith("ANPA") and len(record["PolicyId"]) == 21
-        assert record["DefaultVersionId"] in ("v1", "v3")
+        assert record["DefaultVersionId"] in ("v1", "v3", "v6")
         assert record["CreateDate"] <= record["UpdateDate"]

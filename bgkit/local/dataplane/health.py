@@ -42,7 +42,7 @@ KIND = "target-health"
 #: wall seconds between two looks at which checks are due
 TICK = 0.02
 #: the shortest wall time a check may take, whatever the clock's speed (loopback, busy machine)
-MIN_WALL_TIMEOUT = 0.25
+MIN_WALL_TIMEOUT = 1.0
 USER_AGENT = "ELB-HealthChecker/2.0"
 
 Resolver = Callable[[Target, int], Address | None]

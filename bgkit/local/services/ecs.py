@@ -4,8 +4,10 @@ This is the control plane and the service scheduler; :mod:`bgkit.local.dataplane
 tasks real processes by reading and updating the same ``task`` records (the contract is in
 :mod:`.ecs_tasks`; every record kind in :mod:`.ecs_records`). The operations are mixed in by
 concept: task definitions (:mod:`.ecs_taskdefs`), services (:mod:`.ecs_services`), task sets
-(:mod:`.ecs_tasksets`), tasks (:mod:`.ecs_tasks`); clusters and tags are here, and
-:meth:`EcsProvider.advance` runs the scheduler (:mod:`.ecs_scheduler`).
+(:mod:`.ecs_tasksets`), tasks (:mod:`.ecs_tasks`), service deployments and revisions
+(:mod:`.ecs_service_deployments`); clusters and tags are here, and :meth:`EcsProvider.advance`
+runs the scheduler (:mod:`.ecs_scheduler`), then the engine of the ``BLUE_GREEN``, ``LINEAR``
+and ``CANARY`` deployments (:mod:`.ecs_bluegreen`).
 
 The local CodeDeploy drives blue/green deployments by calling :meth:`create_task_set`,
 :meth:`update_service_primary_task_set` and :meth:`delete_task_set` directly, inside its own
@@ -19,6 +21,7 @@ from typing import Any, ClassVar
 
 from bgkit.errors import ServiceError
 from bgkit.local.services.ec2_defaults import ensure_defaults
+from bgkit.local.services.ecs_bluegreen import advance as shift_traffic
 from bgkit.local.services.ecs_records import (
     CLUSTER,
     SERVICE,
@@ -32,6 +35,7 @@ from bgkit.local.services.ecs_records import (
     public,
 )
 from bgkit.local.services.ecs_scheduler import advance as schedule
+from bgkit.local.services.ecs_service_deployments import ServiceDeploymentOperations
 from bgkit.local.services.ecs_services import ServiceOperations
 from bgkit.local.services.ecs_taskdefs import TaskDefinitionOperations
 from bgkit.local.services.ecs_tasks import TaskOperations, check_no_tasks
@@ -45,7 +49,12 @@ MAX_TAGS = 50
 
 
 class EcsProvider(
-    TaskDefinitionOperations, ServiceOperations, TaskSetOperations, TaskOperations, Provider
+    TaskDefinitionOperations,
+    ServiceOperations,
+    ServiceDeploymentOperations,
+    TaskSetOperations,
+    TaskOperations,
+    Provider,
 ):
     """ECS for Fargate services with the ``ECS``, ``CODE_DEPLOY`` and ``EXTERNAL`` controllers."""
 
@@ -54,6 +63,7 @@ class EcsProvider(
 
     def advance(self, ctx: RequestContext) -> None:
         schedule(ctx)
+        shift_traffic(ctx)
 
     # clusters ---------------------------------------------------------------------------------
 

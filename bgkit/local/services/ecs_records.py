@@ -12,7 +12,11 @@ them):
   ``_failures`` — the sets of ``CODE_DEPLOY`` and ``EXTERNAL`` services;
 - ``deployment`` (key ``<service key>/<id>``): ``Deployment`` + ``_service_key`` … — the rolling
   deployments of ``ECS``-controller services, scheduled exactly like task sets;
-- ``task`` (key ``taskArn``): ``Task`` + the runtime contract (see :mod:`.ecs_tasks`).
+- ``task`` (key ``taskArn``): ``Task`` + the runtime contract (see :mod:`.ecs_tasks`);
+- ``blue-green-deployment`` (key ``serviceDeploymentArn``): ``ServiceDeployment`` + ``_engine`` —
+  the service deployments of ``BLUE_GREEN``, ``LINEAR`` and ``CANARY`` services, each revision
+  running as a ``deployment`` set (see :mod:`.ecs_bluegreen`);
+- ``service-revision`` (key ``serviceRevisionArn``): ``ServiceRevision`` + ``_set_id``.
 
 Tasks point at their set with ``_set_kind`` (``task-set`` or ``deployment``) and
 ``_task_set_arn`` (the set's key).
@@ -32,6 +36,10 @@ SERVICE = "service"
 TASK_SET = "task-set"
 DEPLOYMENT = "service-deployment"  # a rollout of a service with the ECS controller
 TASK = "task"
+BLUE_GREEN = "blue-green-deployment"  # a service deployment that shifts traffic (ecs_bluegreen)
+SERVICE_REVISION = "service-revision"
+#: the strategies whose deployments the blue/green engine runs (``ROLLING`` is the scheduler's)
+TRAFFIC_STRATEGIES = ("BLUE_GREEN", "LINEAR", "CANARY")
 TASK_ENDPOINT = "task-endpoint"
 SETS = (TASK_SET, DEPLOYMENT)
 
@@ -41,6 +49,11 @@ MAX_EVENTS = 100
 CODEDEPLOY = "codedeploy.amazonaws.com"
 ECS_TASKS = "ecs-tasks.amazonaws.com"
 LIVE_STATUSES = ("PROVISIONING", "PENDING", "ACTIVATING", "RUNNING")
+
+
+def strategy_of(service: dict[str, Any]) -> str:
+    """The deployment strategy of a service (``ROLLING`` unless it says otherwise)."""
+    return (service.get("deploymentConfiguration") or {}).get("strategy") or "ROLLING"
 
 
 def public(record: dict[str, Any]) -> dict[str, Any]:

@@ -14,9 +14,10 @@ and rolling deployments alike) it:
    (shown ``DEACTIVATING``) until the target group's deregistration delay has passed;
 3. computes the counts and ``stabilityStatus``, and writes the service events as ECS words them.
 
-Rolling deployments scale the old revision in once the new one is steady; ``DRAINING`` task sets
-and services end (deleted, or ``INACTIVE``) once their tasks are gone. Nothing is written when
-nothing changed.
+Rolling deployments scale the old revision in once the new one is steady (a ``BLUE_GREEN``,
+``LINEAR`` or ``CANARY`` service's old revision is scaled in by :mod:`.ecs_bluegreen`);
+``DRAINING`` task sets and services end (deleted, or ``INACTIVE``) once their tasks are gone.
+Nothing is written when nothing changed.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from bgkit.local.services.ecs_records import (
     SERVICE,
     TASK,
     TASK_SET,
+    TRAFFIC_STRATEGIES,
     add_event,
     computed_desired,
     name_of,
@@ -40,6 +42,7 @@ from bgkit.local.services.ecs_records import (
     service_key,
     set_key_of,
     sets_of,
+    strategy_of,
 )
 from bgkit.local.services.ecs_tasks import new_task, request_stop
 from bgkit.local.services.elbv2_health import deregistration_delay, target_health, target_key
@@ -204,7 +207,7 @@ class _Pass:
                 continue
             started = task.get("startedAt") or task.get("_registered_at") or self.now
             sick = self.unhealthy_in(task) if self.now >= started + grace else None
-            if sick is not None:
+            if sick is not None and "_unhealthy" not in task:
                 group, health = sick
                 port = task["_container"]["containerPort"]
                 why = health.get("Description") or "Health checks failed"
@@ -214,9 +217,8 @@ class _Pass:
                     f"(target-group {group}) due to (reason {why}).",
                 )
                 self.flush_events(service)
-                self.begin_stop(
-                    task, f"Task failed ELB health checks in (target-group {group})", label
-                )
+                # Replaced before it is stopped (see scale): it keeps serving meanwhile.
+                task["_unhealthy"] = f"Task failed ELB health checks in (target-group {group})"
 
     def desired(self, service: dict[str, Any], found: dict[str, Any], kind: str) -> int:
         if kind == DEPLOYMENT:
@@ -230,15 +232,22 @@ class _Pass:
         return found["computedDesiredCount"]
 
     def scale(self, service: dict[str, Any], found: dict[str, Any], kind: str, label: str) -> None:
+        """Keep ``want`` tasks that are not unhealthy. As ECS does, an unhealthy task is replaced
+        first and stopped once enough healthy ones run, never leaving its target group empty;
+        ``maximumPercent`` of the service bounds how many run meanwhile."""
         want = self.desired(service, found, kind)
         tasks = self.by_set.get(set_key_of(found), [])
-        live = [
+        running = [
             t
             for t in tasks
             if t["desiredStatus"] == "RUNNING"
             and t.get("_stopping") is None
             and t["lastStatus"] != "STOPPED"
         ]
+        sick = sorted((t for t in running if "_unhealthy" in t), key=lambda t: t["createdAt"])
+        live = [t for t in running if "_unhealthy" not in t]
+        percent = service.get("deploymentConfiguration", {}).get("maximumPercent", 200)
+        room = max(want * percent // 100, want + 1) - len(running)
         if len(live) > want:
             extra = sorted(live, key=lambda t: (t["lastStatus"] == "RUNNING", -t["createdAt"]))
             for task in extra[: len(live) - want]:
@@ -246,7 +255,24 @@ class _Pass:
                     task, f"Scaling activity initiated by (deployment {found['id']})", label
                 )
         elif len(live) < want and self.now >= found.get("_backoff_until", 0.0):
-            self.start(service, found, kind, want - len(live), tasks)
+            if room > 0:
+                self.start(service, found, kind, min(want - len(live), room), tasks)
+            elif sick:  # no room to replace first: make room with the oldest unhealthy task
+                self.begin_stop(sick[0], sick[0]["_unhealthy"], label)
+                return
+        healthy = [t for t in live if self.serving(t)]
+        if sick and len(healthy) >= want:
+            for task in sick:
+                self.begin_stop(task, task["_unhealthy"], label)
+
+    def serving(self, task: dict[str, Any]) -> bool:
+        """Running, registered, and healthy in every target group it is in."""
+        held = task.get("_registered") or []
+        return (
+            task["lastStatus"] == "RUNNING"
+            and bool(held)
+            and all((self.health(task, h) or {}).get("State") == "healthy" for h in held)
+        )
 
     def start(
         self,
@@ -380,7 +406,7 @@ class _Pass:
         if found["status"] != "PRIMARY":
             return steady
         others = [d for d in sets_of(self.ctx, key, DEPLOYMENT) if d["id"] != found["id"]]
-        if steady:
+        if steady and strategy_of(service) not in TRAFFIC_STRATEGIES:  # else ecs_bluegreen's job
             for old in others:
                 if old["desiredCount"]:
                     old["desiredCount"] = 0

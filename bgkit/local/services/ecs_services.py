@@ -3,10 +3,12 @@
 A service runs on Fargate with one of three deployment controllers. ``ECS`` (rolling): a
 ``deployment`` set a task definition, shown in ``deployments``; a new task definition (or
 ``forceNewDeployment``) starts a new primary deployment and the old one is scaled in once the new
-one is steady. ``CODE_DEPLOY``: a ``PRIMARY`` task set made at once, ``deployments`` stays empty,
-and only the members AWS allows may be updated (the rest are CodeDeploy's job, with AWS's exact
-messages). ``EXTERNAL``: task sets made by the user. Deleting a service drains it (``DRAINING``)
-until its tasks are gone (``INACTIVE``).
+one is steady — unless its ``deploymentConfiguration.strategy`` is ``BLUE_GREEN``, ``LINEAR`` or
+``CANARY``: then a service deployment of :mod:`.ecs_bluegreen` shifts traffic on the listener
+rules of ``loadBalancers[].advancedConfiguration``. ``CODE_DEPLOY``: a ``PRIMARY`` task set made
+at once, ``deployments`` stays empty, and only the members AWS allows may be updated (the rest
+are CodeDeploy's job, with AWS's exact messages). ``EXTERNAL``: task sets made by the user.
+Deleting a service drains it (``DRAINING``) until its tasks are gone (``INACTIVE``).
 """
 
 from __future__ import annotations
@@ -14,11 +16,17 @@ from __future__ import annotations
 from typing import Any
 
 from bgkit.errors import ServiceError
+from bgkit.local.services import ecs_bluegreen as bluegreen
+from bgkit.local.services.ecs_bluegreen_config import (
+    check_advanced,
+    check_deployment_configuration,
+)
 from bgkit.local.services.ecs_checks import check_load_balancers, check_network
 from bgkit.local.services.ecs_records import (
     DEPLOYMENT,
     SERVICE,
     TASK_SET,
+    TRAFFIC_STRATEGIES,
     computed_desired,
     find_cluster,
     find_service,
@@ -28,6 +36,7 @@ from bgkit.local.services.ecs_records import (
     service_key,
     sets_of,
     show_service,
+    strategy_of,
     usable_task_definition,
 )
 from bgkit.local.services.ecs_tasksets import follow_primary, new_set
@@ -106,6 +115,7 @@ class ServiceOperations:
         _check_controller_rules(
             controller, load_balancers, health_check_grace_period_seconds, deployment_configuration
         )
+        check_deployment_configuration(deployment_configuration, controller)
         if (scheduling_strategy or "REPLICA") != "REPLICA":
             raise invalid("Fargate and the bgkit local cloud support the REPLICA strategy only.")
         if (launch_type or "FARGATE") != "FARGATE" or capacity_provider_strategy:
@@ -124,6 +134,8 @@ class ServiceOperations:
             else (network_configuration)
         )
         balancers = check_load_balancers(ctx, definition, load_balancers) if definition else []
+        strategy = (deployment_configuration or {}).get("strategy") or "ROLLING"
+        balancers = check_advanced(ctx, load_balancers, balancers, strategy)
         key = service_key(found_cluster["clusterName"], service_name)
         existing = ctx.records(SERVICE).get(key)
         if existing is not None and existing["status"] != "INACTIVE":
@@ -176,9 +188,12 @@ class ServiceOperations:
         if controller == "CODE_DEPLOY":
             new_set(ctx, record, definition, load_balancers=balancers, network=network)
         elif controller == "ECS":
-            new_set(
+            made = new_set(
                 ctx, record, definition, kind=DEPLOYMENT, load_balancers=balancers, network=network
             )
+            if strategy in TRAFFIC_STRATEGIES:
+                bluegreen.start_initial(ctx, record, key, made)
+                ctx.records(SERVICE).put(key, record)
         return {"service": show_service(ctx, record, tags=True)}
 
     def describe_services(
@@ -273,6 +288,10 @@ class ServiceOperations:
                     "Cannot force a new deployment on services with a "
                     f"{controller} deployment controller. " + self._fixed_hint(controller)
                 )
+        if deployment_configuration:
+            check_deployment_configuration(
+                {**record["deploymentConfiguration"], **deployment_configuration}, controller
+            )
         if desired_count is not None and desired_count < 0:
             raise invalid("Desired count must be greater than or equal to 0.")
         if health_check_grace_period_seconds is not None and not record["loadBalancers"]:
@@ -298,7 +317,11 @@ class ServiceOperations:
             record["desiredCount"] = desired_count
             record["_steady"] = False
             self._rescale(ctx, record, key)
-        if controller == "ECS":
+            if strategy_of(record) in TRAFFIC_STRATEGIES:
+                bluegreen.resize(ctx, record)
+        if controller == "ECS" and strategy_of(record) in TRAFFIC_STRATEGIES:
+            self._deploy(ctx, record, key, given, bool(force_new_deployment))
+        elif controller == "ECS":
             self._roll(ctx, record, key, given, bool(force_new_deployment))
         ctx.records(SERVICE).put(key, record)
         return {"service": show_service(ctx, record)}
@@ -366,6 +389,35 @@ class ServiceOperations:
             ctx, record, definition, kind=DEPLOYMENT, load_balancers=balancers, network=network
         )
         follow_primary(record, {**made, "loadBalancers": balancers})
+
+    def _deploy(
+        self,
+        ctx: RequestContext,
+        record: dict[str, Any],
+        key: str,
+        given: dict[str, Any],
+        force: bool,
+    ) -> None:
+        """A ``BLUE_GREEN``, ``LINEAR`` or ``CANARY`` service: a new revision starts a service
+        deployment of :mod:`.ecs_bluegreen` (blue keeps running until traffic has moved)."""
+        definition = usable_task_definition(
+            ctx, given.get("task_definition") or record["taskDefinition"]
+        )
+        network = record.get("networkConfiguration")
+        if given.get("network_configuration") is not None:
+            network = check_network(ctx, definition, given["network_configuration"])
+        wanted = given.get("load_balancers")
+        wanted = record["loadBalancers"] if wanted is None else wanted
+        balancers = check_load_balancers(ctx, definition, wanted)
+        balancers = check_advanced(ctx, wanted, balancers, strategy_of(record))
+        changed = (
+            definition["taskDefinitionArn"] != record["taskDefinition"]
+            or network != record.get("networkConfiguration")
+            or balancers != record["loadBalancers"]
+        )
+        if not (changed or force):
+            return
+        bluegreen.start(ctx, record, key, definition, balancers, network)
 
     def delete_service(
         self,
