@@ -31,3 +31,14 @@ test: lint
 clean:
 	-$(BIN)/bgkit local down
 	rm -rf $(VENV) build .pytest_cache .ruff_cache
+
+# `make tour`: every notebook headless on a fresh local cloud, on autopilot; a short report.
+.PHONY: tour
+tour: install
+	$(BIN)/bgkit tour
+
+# `make bench`: every benchmark (walkthrough, reroute, listener overhead, start-up and memory),
+# bounded and on loopback; tables printed, JSON in benchmarks/results/. See benchmarks/README.md.
+.PHONY: bench
+bench: install
+	$(BIN)/python benchmarks/run_all.py

@@ -1,0 +1,40 @@
+"""What a learner looks at: traffic probes, state tables (pandas) and plots (matplotlib).
+
+- :func:`compare_ports` — what 80 and 8080 serve now; :class:`Probe` / :func:`probe` — steady
+  requests, one row each; :func:`summary` — the revisions each port served, in order.
+- :func:`listeners_frame`, :func:`task_sets_frame`, :func:`routing_frame`,
+  :func:`deployment_frame`, :func:`deployment_task_sets_frame`, :func:`deployments_frame`.
+- :func:`plot_traffic`, :func:`plot_routing` — each returns a new matplotlib ``Figure``.
+"""
+
+from __future__ import annotations
+
+from bgkit.observe.frames import (
+    deployment_frame,
+    deployment_status,
+    deployment_task_sets_frame,
+    deployments_frame,
+    listeners_frame,
+    routing_frame,
+    task_sets_frame,
+)
+from bgkit.observe.plots import plot_routing, plot_traffic
+from bgkit.observe.traffic import Pages, Probe, compare_ports, fetch, probe, summary
+
+__all__ = [
+    "Pages",
+    "Probe",
+    "compare_ports",
+    "deployment_frame",
+    "deployment_status",
+    "deployment_task_sets_frame",
+    "deployments_frame",
+    "fetch",
+    "listeners_frame",
+    "plot_routing",
+    "plot_traffic",
+    "probe",
+    "routing_frame",
+    "summary",
+    "task_sets_frame",
+]

@@ -1,0 +1,157 @@
+"""State tables: what the listeners, task sets and deployments look like now (pandas).
+
+Pure views of plain describe calls: no timestamps, ids that change from run to run left out,
+rows sorted — so a stored notebook shows the same table every run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from bgkit.walkthrough.deploy import deployment, deployment_target, phase
+from bgkit.walkthrough.naming import names
+
+__all__ = [
+    "deployment_frame",
+    "deployment_status",
+    "deployment_task_sets_frame",
+    "deployments_frame",
+    "listeners_frame",
+    "routing_frame",
+    "task_sets_frame",
+]
+
+
+def _target_group_names(kit: Any) -> dict[str, str]:
+    groups = kit.client("elbv2").describe_target_groups(Names=list(names(kit).target_groups))
+    return {g["TargetGroupArn"]: g["TargetGroupName"] for g in groups["TargetGroups"]}
+
+
+def listeners_frame(kit: Any) -> pd.DataFrame:
+    """Each listener of ``<prefix>-alb`` and where it forwards: ``port``, ``target group``,
+    ``weight`` (percent)."""
+    elbv2 = kit.client("elbv2")
+    lb = elbv2.describe_load_balancers(Names=[names(kit).load_balancer])["LoadBalancers"][0]
+    groups = _target_group_names(kit)
+    rows = []
+    for listener in elbv2.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]:
+        for action in listener["DefaultActions"]:
+            if action["Type"] != "forward":
+                continue
+            forward = action.get("ForwardConfig", {}).get("TargetGroups")
+            if not forward:
+                forward = [{"TargetGroupArn": action["TargetGroupArn"], "Weight": 1}]
+            total = sum(t.get("Weight", 1) for t in forward) or 1
+            for target in forward:
+                rows.append(
+                    {
+                        "port": listener["Port"],
+                        "target group": groups.get(target["TargetGroupArn"], "?"),
+                        "weight": round(100 * target.get("Weight", 1) / total),
+                    }
+                )
+    frame = pd.DataFrame(rows, columns=["port", "target group", "weight"])
+    return frame.sort_values(["port", "target group"]).reset_index(drop=True)
+
+
+def task_sets_frame(kit: Any) -> pd.DataFrame:
+    """The service's task sets: ``status`` (PRIMARY/ACTIVE), ``task definition``,
+    ``target group``, ``running``, ``desired``, ``stability``."""
+    ecs = kit.client("ecs")
+    found = ecs.describe_services(cluster=names(kit).cluster, services=[names(kit).service])
+    groups = _target_group_names(kit)
+    rows = []
+    for service in found["services"]:
+        for task_set in service.get("taskSets", []):
+            group = (
+                task_set["loadBalancers"][0]["targetGroupArn"] if task_set["loadBalancers"] else ""
+            )
+            rows.append(
+                {
+                    "status": task_set["status"],
+                    "task definition": task_set["taskDefinition"].rsplit("/", 1)[1],
+                    "target group": groups.get(group, "?"),
+                    "running": task_set["runningCount"],
+                    "desired": task_set["computedDesiredCount"],
+                    "stability": task_set["stabilityStatus"],
+                }
+            )
+    frame = pd.DataFrame(
+        rows,
+        columns=["status", "task definition", "target group", "running", "desired", "stability"],
+    )
+    return frame.sort_values(["status", "target group"], ascending=[False, True]).reset_index(
+        drop=True
+    )
+
+
+def routing_frame(kit: Any) -> pd.DataFrame:
+    """Listener → target group → task set, with weights: what the routing picture draws."""
+    listeners = listeners_frame(kit)
+    task_sets = task_sets_frame(kit)[["target group", "status", "task definition", "running"]]
+    merged = listeners.merge(task_sets, on="target group", how="left")
+    merged = merged.rename(columns={"status": "task set"})
+    merged["task set"] = merged["task set"].fillna("—")
+    merged["task definition"] = merged["task definition"].fillna("—")
+    merged["running"] = merged["running"].fillna(0).astype(int)
+    return merged.sort_values(["port", "target group"]).reset_index(drop=True)
+
+
+def deployment_frame(kit: Any, deployment_id: str) -> pd.DataFrame:
+    """A deployment's lifecycle events in order: ``event``, ``status``."""
+    target = deployment_target(kit, deployment_id)
+    events = target.get("lifecycleEvents", []) if target else []
+    return pd.DataFrame(
+        [{"event": e["lifecycleEventName"], "status": e["status"]} for e in events],
+        columns=["event", "status"],
+    )
+
+
+def deployment_task_sets_frame(kit: Any, deployment_id: str) -> pd.DataFrame:
+    """The deployment's task sets as CodeDeploy sees them: ``label`` (Blue/Green),
+    ``target group``, ``weight``, ``running``, ``desired``, ``status``."""
+    target = deployment_target(kit, deployment_id)
+    rows = [
+        {
+            "label": info.get("taskSetLabel", ""),
+            "target group": info.get("targetGroup", {}).get("name", ""),
+            "weight": info.get("trafficWeight", 0.0),
+            "running": info.get("runningCount", 0),
+            "desired": info.get("desiredCount", 0),
+            "status": info.get("status", ""),
+        }
+        for info in (target.get("taskSetsInfo", []) if target else [])
+    ]
+    frame = pd.DataFrame(
+        rows, columns=["label", "target group", "weight", "running", "desired", "status"]
+    )
+    return frame.sort_values("label").reset_index(drop=True)
+
+
+def deployments_frame(kit: Any) -> pd.DataFrame:
+    """The deployment group's deployments, oldest first: ``deployment``, ``status``,
+    ``creator``, ``rollback of``, ``error``."""
+    codedeploy = kit.client("codedeploy")
+    ids = codedeploy.list_deployments(
+        applicationName=names(kit).application, deploymentGroupName=names(kit).deployment_group
+    )["deployments"]
+    infos = codedeploy.batch_get_deployments(deploymentIds=ids)["deploymentsInfo"] if ids else []
+    infos.sort(key=lambda d: d["createTime"])
+    rows = [
+        {
+            "deployment": d["deploymentId"],
+            "status": phase(d, None),
+            "creator": d.get("creator", ""),
+            "rollback of": d.get("rollbackInfo", {}).get("rollbackTriggeringDeploymentId", ""),
+            "error": d.get("errorInformation", {}).get("code", ""),
+        }
+        for d in infos
+    ]
+    return pd.DataFrame(rows, columns=["deployment", "status", "creator", "rollback of", "error"])
+
+
+def deployment_status(kit: Any, deployment_id: str) -> str:
+    """The phase of a deployment (see :func:`bgkit.walkthrough.phase`)."""
+    return phase(deployment(kit, deployment_id), deployment_target(kit, deployment_id))

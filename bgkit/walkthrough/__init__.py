@@ -1,0 +1,94 @@
+"""The walkthrough's steps as small get-or-create functions of plain boto3.
+
+Each function takes the handle of :func:`bgkit.connect` (anything with ``client(name)`` and
+``settings``), tags what it creates (:mod:`.tags`), names it after the participant prefix
+(:mod:`.naming`), and gives back what AWS answered. Nothing here knows which target it talks to.
+
+=======================  ==========================================================
+notebook                 functions
+=======================  ==========================================================
+01 prepare               :func:`prepare` or, step by step, :func:`default_network`,
+                         :func:`security_group`, :func:`load_balancer`,
+                         :func:`target_groups`, :func:`listeners`, :func:`cluster`,
+                         :func:`task_execution_role`, :func:`log_group`,
+                         :func:`task_definition`
+02 CodeDeploy role       :func:`codedeploy_role`, :func:`pass_role_frame`
+03 service               :func:`service`, :func:`wait_service_healthy`
+04 CodeDeploy            :func:`application`, :func:`deployment_group`
+05/06 deployments        :func:`create_deployment`, :func:`wait_deployment`
+07 clean up              :func:`created_resources`, :func:`clean_up`
+=======================  ==========================================================
+"""
+
+from __future__ import annotations
+
+from bgkit.walkthrough.cleanup import clean_up, created_resources
+from bgkit.walkthrough.codedeploy import application, deployment_group
+from bgkit.walkthrough.deploy import (
+    DeploymentFailed,
+    appspec,
+    create_deployment,
+    deployment,
+    deployment_target,
+    phase,
+    wait_deployment,
+)
+from bgkit.walkthrough.naming import Names, names
+from bgkit.walkthrough.prerequisites import (
+    Prerequisites,
+    cluster,
+    default_network,
+    document,
+    listeners,
+    load_balancer,
+    log_group,
+    prepare,
+    security_group,
+    target_groups,
+    task_definition,
+    task_execution_role,
+    wait_load_balancer_active,
+)
+from bgkit.walkthrough.progress import Step, WaitTimeout, poll
+from bgkit.walkthrough.role import codedeploy_role, pass_role_frame, role_policies
+from bgkit.walkthrough.service import describe_service, service, wait_service_healthy
+from bgkit.walkthrough.setup import check_setup
+
+__all__ = [
+    "DeploymentFailed",
+    "Names",
+    "Prerequisites",
+    "Step",
+    "WaitTimeout",
+    "application",
+    "appspec",
+    "check_setup",
+    "clean_up",
+    "cluster",
+    "codedeploy_role",
+    "create_deployment",
+    "created_resources",
+    "default_network",
+    "deployment",
+    "deployment_group",
+    "deployment_target",
+    "describe_service",
+    "document",
+    "listeners",
+    "load_balancer",
+    "log_group",
+    "names",
+    "pass_role_frame",
+    "phase",
+    "poll",
+    "prepare",
+    "role_policies",
+    "security_group",
+    "service",
+    "target_groups",
+    "task_definition",
+    "task_execution_role",
+    "wait_deployment",
+    "wait_load_balancer_active",
+    "wait_service_healthy",
+]

@@ -1,0 +1,187 @@
+"""Deployments (notebooks 05 and 06): the AppSpec, creating one, following it, deciding.
+
+A deployment moves through CodeDeploy's lifecycle events — BeforeInstall, Install (the green task
+set), AfterInstall, AllowTestTraffic (8080 → green), AfterAllowTestTraffic, then the **ready
+wait** (status ``Ready``) until someone reroutes traffic (``ContinueDeployment`` with
+``READY_WAIT``), then BeforeAllowTraffic, AllowTraffic (80 → green), AfterAllowTraffic and the
+termination wait before the original task set is deleted. :func:`phase` names where a deployment
+is, including the two waits, from ``GetDeployment`` and ``GetDeploymentTarget``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from bgkit.apps.templates import CONTAINER_NAME, CONTAINER_PORT
+from bgkit.errors import BgkitError
+from bgkit.walkthrough.naming import names
+from bgkit.walkthrough.progress import Step, poll
+
+__all__ = [
+    "ACTIVE",
+    "DeploymentFailed",
+    "appspec",
+    "create_deployment",
+    "deployment",
+    "deployment_target",
+    "phase",
+    "reached",
+    "wait_deployment",
+]
+
+#: statuses of a deployment that is not over
+ACTIVE = ("Created", "Queued", "InProgress", "Baking", "Ready")
+#: phases :func:`phase` gives
+PHASES = ("Created", "InProgress", "Ready", "TerminationWait", "Succeeded", "Failed", "Stopped")
+#: the order of the phases of a deployment that goes well
+ORDER = {name: index for index, name in enumerate(PHASES[:5])}
+EVENTS = (
+    "BeforeInstall", "Install", "AfterInstall", "AllowTestTraffic", "AfterAllowTestTraffic",
+    "BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic",
+)  # fmt: skip
+
+
+class DeploymentFailed(BgkitError, RuntimeError):
+    """A deployment ended in a way the caller did not wait for (``Failed`` or ``Stopped``)."""
+
+
+def appspec(task_definition_arn: str) -> str:
+    """The AppSpec of a deployment: which task definition, and which container the load
+    balancer sends traffic to (YAML, as the console's editor shows it)."""
+    return (
+        "version: 0.0\n"
+        "Resources:\n"
+        "  - TargetService:\n"
+        "      Type: AWS::ECS::Service\n"
+        "      Properties:\n"
+        f'        TaskDefinition: "{task_definition_arn}"\n'
+        "        LoadBalancerInfo:\n"
+        f'          ContainerName: "{CONTAINER_NAME}"\n'
+        f"          ContainerPort: {CONTAINER_PORT}\n"
+    )
+
+
+def deployment(kit: Any, deployment_id: str) -> dict[str, Any]:
+    """``GetDeployment``'s ``deploymentInfo``."""
+    return kit.client("codedeploy").get_deployment(deploymentId=deployment_id)["deploymentInfo"]
+
+
+def create_deployment(kit: Any, task_definition_arn: str, description: str = "") -> str:
+    """Deploy ``task_definition_arn`` unless that is already under way or done.
+
+    The newest deployment of the group with the same AppSpec is reused when it is still active,
+    or when it succeeded and nothing was deployed since; otherwise a new one is created.
+
+    Returns:
+        The deployment id.
+    """
+    codedeploy = kit.client("codedeploy")
+    app, group = names(kit).application, names(kit).deployment_group
+    content = appspec(task_definition_arn)
+    sha256 = hashlib.sha256(content.encode()).hexdigest()
+    listed = codedeploy.list_deployments(applicationName=app, deploymentGroupName=group)
+    ids = listed["deployments"][:25]
+    if ids:
+        infos = codedeploy.batch_get_deployments(deploymentIds=ids)["deploymentsInfo"]
+        infos.sort(key=lambda d: d["createTime"], reverse=True)
+        for index, info in enumerate(infos):
+            same = info.get("revision", {}).get("appSpecContent", {}).get("sha256") == sha256
+            if info["status"] in ACTIVE and same:
+                return info["deploymentId"]
+            if info["status"] == "Succeeded":
+                if same and not any(d["status"] in ACTIVE for d in infos[:index]):
+                    return info["deploymentId"]
+                break
+    return codedeploy.create_deployment(
+        applicationName=app,
+        deploymentGroupName=group,
+        description=description,
+        revision={
+            "revisionType": "AppSpecContent",
+            "appSpecContent": {"content": content, "sha256": sha256},
+        },
+    )["deploymentId"]
+
+
+def deployment_target(kit: Any, deployment_id: str) -> dict[str, Any] | None:
+    """The deployment's ECS target (lifecycle events, task sets), or ``None`` before it starts."""
+    codedeploy = kit.client("codedeploy")
+    try:
+        ids = codedeploy.list_deployment_targets(deploymentId=deployment_id)["targetIds"]
+    except codedeploy.exceptions.DeploymentNotStartedException:
+        return None
+    if not ids:
+        return None
+    found = codedeploy.get_deployment_target(deploymentId=deployment_id, targetId=ids[0])
+    return found["deploymentTarget"].get("ecsTarget")
+
+
+def phase(info: dict[str, Any], target: dict[str, Any] | None) -> str:
+    """Where a deployment is: its status, or ``TerminationWait`` when traffic is rerouted and
+    the original task set still runs (status ``InProgress``, target ``Succeeded``)."""
+    status = info["status"]
+    if status == "InProgress" and target is not None and target.get("status") == "Succeeded":
+        return "TerminationWait"
+    if status in ("Queued", "Baking"):
+        return "InProgress"
+    return status
+
+
+def reached(now: str, wanted: tuple[str, ...]) -> bool:
+    """Whether phase ``now`` is one of ``wanted`` or past one of them on the way to success
+    (``Succeeded`` has passed ``Ready``); ``Failed`` and ``Stopped`` only match themselves."""
+    if now in wanted:
+        return True
+    if now not in ORDER:
+        return False
+    return any(ORDER[now] >= ORDER[w] for w in wanted if w in ORDER)
+
+
+def _progress(target: dict[str, Any] | None) -> tuple[int, str]:
+    """How many lifecycle events have succeeded, and the one under way."""
+    if target is None:
+        return 0, "not started"
+    events = target.get("lifecycleEvents", [])
+    done = sum(1 for e in events if e["status"] in ("Succeeded", "Skipped"))
+    current = next((e["lifecycleEventName"] for e in events if e["status"] == "InProgress"), "")
+    return done, current
+
+
+def wait_deployment(
+    kit: Any,
+    deployment_id: str,
+    until: str | tuple[str, ...] = ("Ready",),
+    timeout: float = 600.0,
+) -> str:
+    """Wait until the deployment reaches one of the phases ``until`` (see :data:`PHASES`), or
+    has gone past it (run twice, a cell waiting for ``Ready`` returns ``Succeeded``).
+
+    Raises:
+        DeploymentFailed: it ended (``Failed``, ``Stopped``, ``Succeeded``) outside ``until``.
+
+    Returns:
+        The phase reached.
+    """
+    wanted = (until,) if isinstance(until, str) else tuple(until)
+    unknown = set(wanted) - set(PHASES)
+    if unknown:
+        raise ValueError(f"unknown phases {sorted(unknown)}; the phases are {', '.join(PHASES)}")
+
+    def check() -> Step:
+        info = deployment(kit, deployment_id)
+        target = deployment_target(kit, deployment_id)
+        now = phase(info, target)
+        done, current = _progress(target)
+        total = max(len(target.get("lifecycleEvents", [])) if target else 0, 1)
+        if reached(now, wanted):
+            return Step(True, now, total, total)
+        if now in ("Succeeded", "Failed", "Stopped"):
+            error = info.get("errorInformation", {})
+            raise DeploymentFailed(
+                f"deployment {deployment_id} is {now}"
+                + (f": {error.get('code')}: {error.get('message')}" if error else "")
+            )
+        return Step(False, f"{now}, {current or 'waiting'}", done, total)
+
+    return poll(check, what=f"deployment {deployment_id}", timeout=timeout).text

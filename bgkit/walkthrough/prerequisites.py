@@ -1,0 +1,305 @@
+"""What the original walkthrough prepared before its first step (notebook 01).
+
+A security group open on 80 and 8080, an Application Load Balancer with a production listener on
+80 and a test listener on 8080 (both forwarding to ``<prefix>-tg-1`` at first: CodeDeploy insists
+that the listeners point at the running task set's target group), two target groups whose names
+end in ``-1`` and ``-2``, an ECS cluster, the task execution role, the log group and the task
+definitions. Each function is get-or-create with plain boto3: run it twice, get the same thing.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from bgkit.apps.templates import task_definition as template
+from bgkit.data import DATA
+from bgkit.walkthrough import tags
+from bgkit.walkthrough.naming import names
+from bgkit.walkthrough.progress import Step, poll
+
+__all__ = [
+    "LISTENER_PORTS",
+    "Prerequisites",
+    "cluster",
+    "default_network",
+    "listeners",
+    "load_balancer",
+    "log_group",
+    "prepare",
+    "security_group",
+    "target_groups",
+    "task_definition",
+    "task_execution_role",
+    "wait_load_balancer_active",
+]
+
+#: production and test listener ports
+LISTENER_PORTS = (80, 8080)
+EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+REVISION_TAG = "bgkit:revision"
+
+
+def document(name: str) -> str:
+    """A policy document of ``data/iam/`` as JSON text."""
+    return (DATA / "iam" / name).read_text(encoding="utf-8")
+
+
+# -- network --------------------------------------------------------------------------------
+
+
+def default_network(kit: Any) -> tuple[str, list[str]]:
+    """The default VPC's id and its subnets (one a zone, in zone order)."""
+    ec2 = kit.client("ec2")
+    vpcs = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]
+    if not vpcs:
+        raise LookupError(
+            "this region has no default VPC; create one with ec2.create_default_vpc()"
+        )
+    vpc_id = vpcs[0]["VpcId"]
+    subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Subnets"]
+    subnets.sort(key=lambda s: s["AvailabilityZone"])
+    return vpc_id, [s["SubnetId"] for s in subnets]
+
+
+def security_group(kit: Any, vpc_id: str) -> str:
+    """``<prefix>-sg``: HTTP in on 80 and 8080 from anywhere; the ALB and the tasks share it."""
+    ec2 = kit.client("ec2")
+    name = names(kit).security_group
+    found = ec2.describe_security_groups(
+        Filters=[{"Name": "group-name", "Values": [name]}, {"Name": "vpc-id", "Values": [vpc_id]}]
+    )["SecurityGroups"]
+    if found:
+        group = found[0]
+    else:
+        group_id = ec2.create_security_group(
+            GroupName=name,
+            Description="bgkit: HTTP on the production (80) and test (8080) listeners",
+            VpcId=vpc_id,
+            TagSpecifications=tags.tag_specifications(kit, "security-group"),
+        )["GroupId"]
+        group = ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"][0]
+    open_ports = {p.get("FromPort") for p in group.get("IpPermissions", [])}
+    missing = [port for port in LISTENER_PORTS if port not in open_ports]
+    if missing:
+        ec2.authorize_security_group_ingress(
+            GroupId=group["GroupId"],
+            IpPermissions=[
+                {"IpProtocol": "tcp", "FromPort": port, "ToPort": port,
+                 "IpRanges": [{"CidrIp": "0.0.0.0/0", "Description": "HTTP"}]}
+                for port in missing
+            ],
+        )  # fmt: skip
+    return group["GroupId"]
+
+
+# -- load balancer ----------------------------------------------------------------------------
+
+
+def load_balancer(kit: Any, subnet_ids: list[str], security_group_id: str) -> dict[str, Any]:
+    """``<prefix>-alb``: an internet-facing Application Load Balancer in the given subnets."""
+    elbv2 = kit.client("elbv2")
+    name = names(kit).load_balancer
+    try:
+        return elbv2.describe_load_balancers(Names=[name])["LoadBalancers"][0]
+    except elbv2.exceptions.LoadBalancerNotFoundException:
+        pass
+    return elbv2.create_load_balancer(
+        Name=name,
+        Subnets=subnet_ids,
+        SecurityGroups=[security_group_id],
+        Scheme="internet-facing",
+        Type="application",
+        Tags=tags.key_value(kit),
+    )["LoadBalancers"][0]
+
+
+def wait_load_balancer_active(kit: Any, load_balancer_arn: str) -> None:
+    """Wait until the load balancer's state is ``active`` (a few minutes on AWS)."""
+    elbv2 = kit.client("elbv2")
+
+    def check() -> Step:
+        lb = elbv2.describe_load_balancers(LoadBalancerArns=[load_balancer_arn])["LoadBalancers"]
+        state = lb[0]["State"]["Code"]
+        return Step(state == "active", state, int(state == "active"))
+
+    poll(check, what=f"load balancer {names(kit).load_balancer}", delay=1.0)
+
+
+def target_groups(kit: Any, vpc_id: str) -> list[dict[str, Any]]:
+    """``<prefix>-tg-1`` and ``<prefix>-tg-2``: HTTP on 80, ``ip`` targets (Fargate tasks).
+
+    Health checks every 10 s (two in a row decide) and a 30 s deregistration delay, so that the
+    walkthrough does not wait five minutes for draining on AWS.
+    """
+    elbv2 = kit.client("elbv2")
+    made = []
+    for name in names(kit).target_groups:
+        try:
+            group = elbv2.describe_target_groups(Names=[name])["TargetGroups"][0]
+        except elbv2.exceptions.TargetGroupNotFoundException:
+            group = elbv2.create_target_group(
+                Name=name, Protocol="HTTP", Port=80, VpcId=vpc_id, TargetType="ip",
+                HealthCheckPath="/", HealthCheckIntervalSeconds=10, HealthCheckTimeoutSeconds=5,
+                HealthyThresholdCount=2, UnhealthyThresholdCount=2, Tags=tags.key_value(kit),
+            )["TargetGroups"][0]  # fmt: skip
+            elbv2.modify_target_group_attributes(
+                TargetGroupArn=group["TargetGroupArn"],
+                Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": "30"}],
+            )
+        made.append(group)
+    return made
+
+
+def listeners(kit: Any, load_balancer_arn: str, target_group_arn: str) -> dict[int, dict[str, Any]]:
+    """The production listener (80) and the test listener (8080), both forwarding to
+    ``target_group_arn`` when they are created; existing listeners are left as they are
+    (CodeDeploy changes their weights during deployments)."""
+    elbv2 = kit.client("elbv2")
+    found = {
+        listener["Port"]: listener
+        for listener in elbv2.describe_listeners(LoadBalancerArn=load_balancer_arn)["Listeners"]
+    }
+    for port in LISTENER_PORTS:
+        if port not in found:
+            found[port] = elbv2.create_listener(
+                LoadBalancerArn=load_balancer_arn,
+                Protocol="HTTP",
+                Port=port,
+                DefaultActions=[{"Type": "forward", "TargetGroupArn": target_group_arn}],
+                Tags=tags.key_value(kit),
+            )["Listeners"][0]
+    return {port: found[port] for port in LISTENER_PORTS}
+
+
+# -- ECS --------------------------------------------------------------------------------------
+
+
+def cluster(kit: Any) -> dict[str, Any]:
+    """``<prefix>-cluster`` (for Fargate tasks: no instances to manage)."""
+    ecs = kit.client("ecs")
+    name = names(kit).cluster
+    found = ecs.describe_clusters(clusters=[name])["clusters"]
+    if found and found[0]["status"] == "ACTIVE":
+        return found[0]
+    return ecs.create_cluster(clusterName=name, tags=tags.lower_key_value(kit))["cluster"]
+
+
+def task_execution_role(kit: Any) -> dict[str, Any]:
+    """``<prefix>-task-execution``: the role ECS uses to pull the image and write the logs."""
+    iam = kit.client("iam")
+    name = names(kit).task_execution_role
+    try:
+        role = iam.get_role(RoleName=name)["Role"]
+    except iam.exceptions.NoSuchEntityException:
+        role = iam.create_role(
+            RoleName=name,
+            AssumeRolePolicyDocument=document("ecs-tasks-trust-policy.json"),
+            Description="bgkit: lets ECS pull the image and write the logs of the tasks",
+            Tags=tags.key_value(kit),
+        )["Role"]
+    iam.attach_role_policy(RoleName=name, PolicyArn=EXECUTION_POLICY)  # idempotent
+    return role
+
+
+def log_group(kit: Any) -> str:
+    """``/ecs/<prefix>-web``, the CloudWatch Logs group the task definitions write to (the
+    ``awslogs`` driver does not create it), kept seven days."""
+    logs = kit.client("logs")
+    name = names(kit).log_group
+    found = logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"]
+    if not any(group["logGroupName"] == name for group in found):
+        logs.create_log_group(logGroupName=name, tags=tags.tag_map(kit))
+        logs.put_retention_policy(logGroupName=name, retentionInDays=7)
+    return name
+
+
+BUG = ("if n % 15 == 0:", "if n % 25 == 0:")
+"""The deliberate bug of the broken revision: 15 is no longer FizzBuzz (it says Fizz)."""
+
+
+def task_definition(
+    kit: Any,
+    app: str,
+    execution_role_arn: str,
+    *,
+    revision: str | None = None,
+    with_bug: bool = False,
+) -> dict[str, Any]:
+    """A revision of the ``<prefix>-web`` family running ``app`` (``nginx`` or ``fizzbuzz``).
+
+    Revisions are found again by their ``bgkit:revision`` tag, so registering twice gives the
+    same ``<family>:<n>``.
+
+    Args:
+        app: the template of ``data/task-definitions/``.
+        execution_role_arn: the task execution role.
+        revision: the revision's name (FizzBuzz shows it); default ``app``.
+        with_bug: put a bug in FizzBuzz (15 says Fizz) — for the rollback notebook.
+    """
+    ecs = kit.client("ecs")
+    family = names(kit).family
+    revision = revision or app
+    for arn in ecs.list_task_definitions(familyPrefix=family, status="ACTIVE", sort="DESC")[
+        "taskDefinitionArns"
+    ]:
+        described = ecs.describe_task_definition(taskDefinition=arn, include=["TAGS"])
+        if {"key": REVISION_TAG, "value": revision} in described.get("tags", []):
+            return described["taskDefinition"]
+    definition = template(
+        app,
+        family=family,
+        execution_role_arn=execution_role_arn,
+        log_group=names(kit).log_group,
+        region=kit.settings.region,
+        revision=revision,
+    )
+    if with_bug:
+        text = json.dumps(definition)
+        definition = json.loads(text.replace(*BUG))
+    return ecs.register_task_definition(
+        **definition, tags=tags.lower_key_value(kit, **{REVISION_TAG: revision})
+    )["taskDefinition"]
+
+
+# -- all of it --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Prerequisites:
+    """What notebook 01 makes, as later notebooks need it."""
+
+    vpc_id: str
+    subnet_ids: list[str]
+    security_group_id: str
+    load_balancer_arn: str
+    target_group_arns: list[str]
+    listener_arns: dict[int, str]
+    cluster_arn: str
+    execution_role_arn: str
+    task_definition_arn: str
+
+
+def prepare(kit: Any) -> Prerequisites:
+    """Everything of notebook 01, get-or-create (later notebooks start with it)."""
+    vpc_id, subnet_ids = default_network(kit)
+    group_id = security_group(kit, vpc_id)
+    lb = load_balancer(kit, subnet_ids, group_id)
+    groups = target_groups(kit, vpc_id)
+    found = listeners(kit, lb["LoadBalancerArn"], groups[0]["TargetGroupArn"])
+    role = task_execution_role(kit)
+    log_group(kit)
+    made = cluster(kit)
+    nginx = task_definition(kit, "nginx", role["Arn"])
+    return Prerequisites(
+        vpc_id=vpc_id,
+        subnet_ids=subnet_ids,
+        security_group_id=group_id,
+        load_balancer_arn=lb["LoadBalancerArn"],
+        target_group_arns=[g["TargetGroupArn"] for g in groups],
+        listener_arns={port: listener["ListenerArn"] for port, listener in found.items()},
+        cluster_arn=made["clusterArn"],
+        execution_role_arn=role["Arn"],
+        task_definition_arn=nginx["taskDefinitionArn"],
+    )

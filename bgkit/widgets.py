@@ -1,0 +1,350 @@
+"""The approval panel: a deployment live, and the buttons that decide it (ipywidgets).
+
+:class:`ApprovalPanel` shows one CodeDeploy deployment — its phase, lifecycle events, the blue and
+green task sets with their traffic weights, the time the ready wait ends, and a picture of the
+routing (listeners → target groups → task sets) redrawn when it changes — with three buttons:
+
+- *Reroute traffic* → :meth:`ApprovalPanel.reroute` (``ContinueDeployment``, ``READY_WAIT``);
+- *Stop and roll back* → :meth:`ApprovalPanel.roll_back` (``StopDeployment`` with rollback);
+- *Terminate original task set now* → :meth:`ApprovalPanel.terminate_now`
+  (``ContinueDeployment``, ``TERMINATION_WAIT``), once traffic is rerouted.
+
+Buttons enable and disable with the phase; an error AWS answers is shown in the panel and kept in
+:attr:`ApprovalPanel.errors`. ``await panel.decision()`` waits for a click without blocking the
+kernel's widget events (a loop on ``asyncio.sleep``, which ipykernel ≥ 7.4 needs); with
+``BGKIT_AUTOPILOT`` it presses the button itself, and without a decision it fails after
+``BGKIT_APPROVAL_TIMEOUT`` seconds, so no headless run hangs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime
+import html
+import io
+import time
+from typing import Any
+
+import ipywidgets as widgets
+from botocore.exceptions import BotoCoreError, ClientError
+
+from bgkit.errors import BgkitError
+from bgkit.observe.frames import deployment_frame, deployment_task_sets_frame, routing_frame
+from bgkit.observe.plots import plot_routing
+from bgkit.walkthrough.deploy import deployment, deployment_target, phase, reached
+
+__all__ = ["ApprovalError", "ApprovalPanel", "ApprovalTimeout"]
+
+FINAL = ("Succeeded", "Failed", "Stopped")
+DECISIONS = ("reroute", "rollback")
+
+
+class ApprovalTimeout(BgkitError, TimeoutError):
+    """Nobody decided within ``BGKIT_APPROVAL_TIMEOUT`` seconds."""
+
+
+class ApprovalError(BgkitError, RuntimeError):
+    """The decision could not be carried out (AWS refused it)."""
+
+
+class ApprovalPanel(widgets.VBox):
+    """A live view of one deployment with the buttons that decide it.
+
+    Args:
+        kit: the handle of :func:`bgkit.connect`.
+        deployment_id: the deployment to follow.
+        refresh_interval: wall seconds between two refreshes while it is followed.
+    """
+
+    def __init__(self, kit: Any, deployment_id: str, *, refresh_interval: float = 1.0) -> None:
+        self._kit = kit
+        self.deployment_id = deployment_id
+        self.refresh_interval = refresh_interval
+        self.errors: list[str] = []
+        self.phase = ""
+        self.ready_wait_ends: datetime.datetime | None = None
+        self._decision: str | None = None
+        #: ``time.monotonic()`` when the decision was carried out (for a probe's mark)
+        self.decided_at: float | None = None
+        self._routing_key = ""
+        self._follower: asyncio.Task[None] | None = None
+
+        self._title = widgets.HTML(f"<b>Deployment <code>{html.escape(deployment_id)}</code></b>")
+        self._status = widgets.HTML()
+        self._events = widgets.HTML()
+        self._task_sets = widgets.HTML()
+        self._picture = widgets.Image(format="png", layout=widgets.Layout(max_width="620px"))
+        self._message = widgets.HTML()
+        self._reroute_button = widgets.Button(
+            description="Reroute traffic", button_style="success", icon="random", disabled=True
+        )
+        self._roll_back_button = widgets.Button(
+            description="Stop and roll back", button_style="danger", icon="undo", disabled=True
+        )
+        self._terminate_button = widgets.Button(
+            description="Terminate original task set now",
+            icon="trash",
+            disabled=True,
+            layout=widgets.Layout(width="auto"),
+        )
+        self._reroute_button.on_click(self._on_reroute_button_click)
+        self._roll_back_button.on_click(self._on_roll_back_button_click)
+        self._terminate_button.on_click(self._on_terminate_button_click)
+        super().__init__(
+            children=[
+                self._title,
+                self._status,
+                widgets.HBox([self._events, self._task_sets]),
+                self._picture,
+                widgets.HBox(
+                    [self._reroute_button, self._roll_back_button, self._terminate_button]
+                ),
+                self._message,
+            ]
+        )
+        self.refresh()
+
+    # -- what the buttons do ------------------------------------------------------------------
+
+    def _on_reroute_button_click(self, _button: widgets.Button) -> None:
+        self.reroute()
+
+    def _on_roll_back_button_click(self, _button: widgets.Button) -> None:
+        self.roll_back()
+
+    def _on_terminate_button_click(self, _button: widgets.Button) -> None:
+        self.terminate_now()
+
+    def reroute(self) -> bool:
+        """Send production traffic to the new revision: ``ContinueDeployment(READY_WAIT)``."""
+        return self._act(
+            "reroute",
+            lambda cd: cd.continue_deployment(
+                deploymentId=self.deployment_id, deploymentWaitType="READY_WAIT"
+            ),
+        )
+
+    def roll_back(self) -> bool:
+        """Stop the deployment and put everything back: ``StopDeployment`` with rollback."""
+        return self._act(
+            "rollback",
+            lambda cd: cd.stop_deployment(
+                deploymentId=self.deployment_id, autoRollbackEnabled=True
+            ),
+        )
+
+    def terminate_now(self) -> bool:
+        """End the termination wait: ``ContinueDeployment(TERMINATION_WAIT)``."""
+        return self._act(
+            None,
+            lambda cd: cd.continue_deployment(
+                deploymentId=self.deployment_id, deploymentWaitType="TERMINATION_WAIT"
+            ),
+        )
+
+    def _act(self, decision: str | None, call: Any) -> bool:
+        for button in self._buttons:
+            button.disabled = True
+        try:
+            call(self._kit.client("codedeploy"))
+        except (ClientError, BotoCoreError) as error:
+            self._error(str(error))
+            self.refresh()
+            return False
+        if decision is not None and self._decision is None:
+            self._decision = decision
+            self.decided_at = time.monotonic()
+        self._message.value = ""
+        self.refresh()
+        return True
+
+    def _error(self, text: str) -> None:
+        self.errors.append(text)
+        self._message.value = f'<span style="color:#b42318">⚠ {html.escape(text)}</span>'
+
+    @property
+    def _buttons(self) -> tuple[widgets.Button, ...]:
+        return (self._reroute_button, self._roll_back_button, self._terminate_button)
+
+    # -- what it shows --------------------------------------------------------------------------
+
+    def refresh(self) -> str:
+        """Read the deployment again and redraw; returns its phase. Never raises: a failed read
+        is shown in the panel."""
+        try:
+            info = deployment(self._kit, self.deployment_id)
+            target = deployment_target(self._kit, self.deployment_id)
+            self.phase = phase(info, target)
+            events = deployment_frame(self._kit, self.deployment_id)
+            task_sets = deployment_task_sets_frame(self._kit, self.deployment_id)
+            routing = routing_frame(self._kit)
+        except (ClientError, BotoCoreError, BgkitError, LookupError) as error:
+            self._error(f"could not read the deployment: {error}")
+            return self.phase
+        self.ready_wait_ends = _ready_wait_end(info, target)
+        self._status.value = self._status_html(info)
+        self._events.value = _table(events, "status")
+        self._task_sets.value = _table(task_sets, "label")
+        key = routing.to_json()
+        if key != self._routing_key:
+            self._routing_key = key
+            self._picture.value = _png(plot_routing(routing))
+        self._reroute_button.disabled = self.phase != "Ready"
+        self._roll_back_button.disabled = self.phase not in ("InProgress", "Ready", "Created")
+        self._terminate_button.disabled = self.phase != "TerminationWait"
+        return self.phase
+
+    def _status_html(self, info: dict[str, Any]) -> str:
+        parts = [f"phase: <b>{html.escape(self.phase)}</b>"]
+        if self.phase == "Ready" and self.ready_wait_ends is not None:
+            parts.append(f"ready wait ends at {self.ready_wait_ends:%H:%M:%S} UTC")
+        error = info.get("errorInformation")
+        if error:
+            parts.append(html.escape(f"{error.get('code')}: {error.get('message')}"))
+        rollback = info.get("rollbackInfo", {}).get("rollbackDeploymentId")
+        if rollback:
+            parts.append(f"rolled back by <code>{html.escape(rollback)}</code>")
+        return " · ".join(parts)
+
+    # -- waiting without blocking widget events -------------------------------------------------
+
+    async def decision(self, expect: str | None = None, timeout: float | None = None) -> str:
+        """Wait until someone reroutes traffic or rolls back; return ``"reroute"`` or
+        ``"rollback"`` (or the deployment's phase if it ended without a decision).
+
+        Args:
+            expect: the choice this step of the walkthrough teaches; on autopilot it is taken
+                instead of ``BGKIT_AUTOPILOT``'s.
+            timeout: wall seconds; default ``BGKIT_APPROVAL_TIMEOUT``.
+
+        Raises:
+            ApprovalTimeout: nobody decided in time.
+            ApprovalError: the autopilot's choice was refused.
+        """
+        if expect not in (None, *DECISIONS):
+            raise ValueError(f"expect must be one of {DECISIONS}, not {expect!r}")
+        settings = self._kit.settings
+        timeout = settings.approval_timeout if timeout is None else timeout
+        choice = (expect or settings.autopilot) if settings.autopilot else None
+        deadline = time.monotonic() + timeout
+        next_refresh = 0.0
+        while self._decision is None:
+            if time.monotonic() >= next_refresh:
+                self.refresh()
+                next_refresh = time.monotonic() + min(self.refresh_interval, 0.5)
+                if self.phase in FINAL:
+                    return self.phase
+                if choice is not None and self.phase == "Ready":
+                    button = self._reroute_button if choice == "reroute" else self._roll_back_button
+                    errors = len(self.errors)
+                    button.click()
+                    if self._decision is None and len(self.errors) > errors:
+                        raise ApprovalError(f"autopilot could not {choice}: {self.errors[-1]}")
+            if time.monotonic() > deadline:
+                raise ApprovalTimeout(
+                    f"no decision on deployment {self.deployment_id} within {timeout:.0f} s: "
+                    "click Reroute traffic or Stop and roll back in the panel, or set "
+                    "BGKIT_AUTOPILOT=reroute (or rollback) to decide without a browser"
+                )
+            await asyncio.sleep(0.05)
+        self.refresh()
+        return self._decision
+
+    async def until(self, *phases: str, timeout: float = 600.0) -> str:
+        """Keep the panel live until the deployment reaches one of ``phases`` (or has gone past
+        it on the way to success); return the phase.
+
+        Raises:
+            TimeoutError: it did not, within ``timeout`` wall seconds.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            now = self.refresh()
+            if reached(now, phases):
+                return now
+            if now in FINAL:
+                raise ApprovalError(f"deployment {self.deployment_id} ended {now}, not {phases}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"deployment {self.deployment_id} is still {now}")
+            await asyncio.sleep(min(self.refresh_interval, 0.25))
+
+    def _follow(self) -> None:
+        """Refresh in the background while the kernel is idle, until the deployment ends."""
+        if self._follower is not None:
+            return
+        with contextlib.suppress(RuntimeError):
+            loop = asyncio.get_running_loop()
+            self._follower = loop.create_task(self._following())
+
+    async def _following(self) -> None:
+        while self.refresh() not in FINAL:
+            await asyncio.sleep(self.refresh_interval)
+
+    # -- how it shows itself --------------------------------------------------------------------
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if isinstance(bundle, dict):
+            bundle["text/plain"] = repr(self)
+            self._follow()
+        return bundle
+
+    def __repr__(self) -> str:
+        return f"ApprovalPanel(deployment_id={self.deployment_id!r})"
+
+
+def _ready_wait_end(info: dict[str, Any], target: dict[str, Any] | None) -> Any:
+    wait = (
+        info.get("blueGreenDeploymentConfiguration", {})
+        .get("deploymentReadyOption", {})
+        .get("waitTimeInMinutes")
+    )
+    if not wait or target is None:
+        return None
+    ended = [e.get("endTime") for e in target.get("lifecycleEvents", []) if e.get("endTime")]
+    if not ended:
+        return None
+    started = max(ended)
+    return started.astimezone(datetime.timezone.utc) + datetime.timedelta(minutes=wait)
+
+
+COLOURS = {
+    "Succeeded": "#2f8132",
+    "InProgress": "#1c64b0",
+    "Failed": "#b42318",
+    "Pending": "#7b8794",
+    "BLUE": "#1c64b0",
+    "GREEN": "#2f8132",
+    "Blue": "#1c64b0",
+    "Green": "#2f8132",
+}
+
+
+def _table(frame: Any, colour_by: str) -> str:
+    """A small HTML table, the cells of ``colour_by`` coloured."""
+    if frame.empty:
+        return "<i>nothing yet</i>"
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    rows = []
+    for _, row in frame.iterrows():
+        cells = []
+        for column, value in row.items():
+            style = ""
+            if column == colour_by and str(value) in COLOURS:
+                style = f' style="color:{COLOURS[str(value)]};font-weight:bold"'
+            cells.append(f"<td{style}>{html.escape(str(value))}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return (
+        '<table style="margin-right:1.5em;font-size:90%"><tr>'
+        + head
+        + "</tr>"
+        + "".join(rows)
+        + "</table>"
+    )
+
+
+def _png(figure: Any) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=80)
+    return buffer.getvalue()

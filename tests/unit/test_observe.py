@@ -1,0 +1,84 @@
+"""The views: pure functions from frames to frames and figures."""
+
+from __future__ import annotations
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from bgkit import observe
+from bgkit.observe.traffic import revision_of
+
+
+def test_revision_from_the_server_header_or_the_title():
+    assert revision_of(200, "", "fizzbuzz/fizzbuzz-v2") == "fizzbuzz-v2"
+    assert revision_of(200, "FizzBuzz — revision fizzbuzz") == "fizzbuzz"
+    assert revision_of(200, "Welcome to nginx!", "nginx-standin (bgkit local cloud)") == "nginx"
+    assert revision_of(503, "503 Service Temporarily Unavailable", "") == "-"
+
+
+def traffic() -> pd.DataFrame:
+    rows = [
+        (0.0, 80, 200, "nginx"),
+        (0.1, 8080, 200, "fizzbuzz"),
+        (0.2, 80, 200, "nginx"),
+        (0.3, 80, 200, "fizzbuzz"),
+        (0.4, 8080, None, "-"),
+        (0.5, 80, 200, "fizzbuzz"),
+    ]
+    return pd.DataFrame(
+        [
+            {"time": t, "port": p, "status": s, "revision": r, "latency_ms": 1.0, "error": ""}
+            for t, p, s, r in rows
+        ]
+    )
+
+
+def test_summary_lists_revisions_in_order_and_counts_failures():
+    summary = observe.summary(traffic())
+    assert summary.to_dict("records") == [
+        {"port": 80, "revisions": "nginx → fizzbuzz", "failed": 0},
+        {"port": 8080, "revisions": "fizzbuzz", "failed": 1},
+    ]
+
+
+def test_plot_traffic_is_a_figure_with_a_panel_per_port():
+    figure = observe.plot_traffic(traffic(), [(0.25, "reroute")], title="switch")
+    assert isinstance(figure, Figure)
+    assert len(figure.axes) == 2
+    assert [ax.get_ylabel().split("\n")[0] for ax in figure.axes] == ["port 80", "port 8080"]
+
+
+def test_plot_routing_draws_each_listener_and_target_group():
+    routing = pd.DataFrame(
+        [
+            {
+                "port": 80,
+                "target group": "t-tg-1",
+                "weight": 0,
+                "task set": "ACTIVE",
+                "task definition": "t-web:1",
+                "running": 2,
+            },
+            {
+                "port": 80,
+                "target group": "t-tg-2",
+                "weight": 100,
+                "task set": "PRIMARY",
+                "task definition": "t-web:2",
+                "running": 2,
+            },
+        ]
+    )
+    figure = observe.plot_routing(routing)
+    texts = [t.get_text() for t in figure.axes[0].texts]
+    assert "listener :80" in texts and "t-tg-2" in texts and "100%" in texts
+
+
+def test_probe_of_nothing_records_failures(monkeypatch):
+    class Kit:
+        def url(self, port, path=""):
+            return f"http://127.0.0.1:9/{path}"  # discard port: nothing listens
+
+    frame = observe.probe(Kit(), seconds=0.2, ports=(80,), interval=0.05)
+    assert len(frame) >= 1
+    assert frame["status"].isna().all()
