@@ -37,7 +37,7 @@ def screenshots() -> Path:
     return SCREENSHOTS
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def timings(screenshots: Path) -> Iterator[dict[str, float]]:
     """Seconds the steps took, written to ``build/browser/timings.json`` at the end."""
     taken: dict[str, float] = {}
@@ -47,7 +47,7 @@ def timings(screenshots: Path) -> Iterator[dict[str, float]]:
         (screenshots / "timings.json").write_text(json.dumps(rounded, indent=2) + "\n")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def lab(chromium: Path) -> Iterator[Lab]:
     with start_lab() as running:
         yield running
@@ -56,7 +56,7 @@ def lab(chromium: Path) -> Iterator[Lab]:
 # -- the browser ---------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(chromium: Path) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 

@@ -57,7 +57,7 @@ def ports_shown(cell: Any) -> dict[int, str]:
 # -- notebooks 00–04 ----------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def before_approval(
     browser: Any, lab: Lab, screenshots: Path, timings: dict[str, float]
 ) -> dict[str, dict[str, Any]]:

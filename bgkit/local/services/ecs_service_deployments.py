@@ -81,6 +81,7 @@ class ServiceDeploymentOperations:
             and (before is None or d["createdAt"] < _epoch(before))
             and (after is None or d["createdAt"] > _epoch(after))
         ]
+        found.reverse()  # newest first, also among deployments made at the same instant
         found.sort(key=lambda d: d["createdAt"], reverse=True)
         start = int(next_token) if next_token and next_token.isdigit() else 0
         end = start + (max_results or DEFAULT_PAGE)
