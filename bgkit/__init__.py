@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING
 from bgkit.config import Settings
 from bgkit.connect import Session, connect
 from bgkit.errors import (
+    AwsTargetError,
     BgkitError,
     ConfigError,
+    CostNotConfirmedError,
     LocalCloudError,
     NotRunningError,
     PortInUseError,
@@ -24,8 +26,10 @@ if TYPE_CHECKING:
     from bgkit.local.server import LocalCloud
 
 __all__ = [
+    "AwsTargetError",
     "BgkitError",
     "ConfigError",
+    "CostNotConfirmedError",
     "LocalCloud",
     "LocalCloudError",
     "NotRunningError",

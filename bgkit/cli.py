@@ -131,6 +131,32 @@ def env() -> None:
         click.echo(f"export {name}={shlex.quote(value)}")
 
 
+@local.command()
+@click.argument("task", required=False)
+@click.option("--lines", "-n", type=int, default=20, show_default=True, help="last lines of each")
+def logs(task: str | None, lines: int) -> None:
+    """Show the output of task processes: every task's last lines, or one task's (an id or ARN,
+    or its start)."""
+    settings = _settings()
+    folder = server.task_logs_dir(settings)
+    files = (
+        sorted(folder.glob("*.log"), key=lambda path: path.stat().st_mtime)
+        if folder.is_dir()
+        else []
+    )
+    if task:
+        wanted = task.rsplit("/", 1)[-1]
+        files = [path for path in files if path.stem.startswith(wanted)]
+        if not files:
+            raise click.ClickException(f"no task log starts with {wanted!r} in {folder}")
+    if not files:
+        click.echo(f"no task has run yet with state in {settings.state_dir}")
+    for path in files:
+        click.echo(f"==> task {path.stem} ({path}) <==")
+        for line in path.read_text(errors="replace").splitlines()[-lines:]:
+            click.echo(line)
+
+
 @main.command()
 @click.option("--out", type=click.Path(), default="build/tour", show_default=True,
               help="where the executed notebooks go")  # fmt: skip
@@ -151,24 +177,63 @@ def tour(out: str, timeout: int) -> None:
 @main.command()
 @click.option("--target", type=click.Choice(["local", "aws"]), help="[BGKIT_TARGET, local]")
 @click.option("--prefix", help="whose resources [BGKIT_PREFIX, bgkit]")
+@click.option("--all-prefixes", is_flag=True,
+              help="every participant's resources (for a facilitator)")  # fmt: skip
 @click.option("--yes", is_flag=True, help="do not ask before deleting")
-def cleanup(target: str | None, prefix: str | None, yes: bool) -> None:
+def cleanup(target: str | None, prefix: str | None, all_prefixes: bool, yes: bool) -> None:
     """Delete every resource the kit created for the prefix (found by its tags)."""
     from bgkit.connect import connect
     from bgkit.walkthrough import clean_up, created_resources
 
+    if all_prefixes and prefix:
+        raise click.UsageError("give either --prefix or --all-prefixes, not both")
     settings = _settings(target=target, prefix=prefix)
     try:
         kit = connect(target=settings.target, prefix=settings.prefix)
     except BgkitError as error:
         raise click.ClickException(str(error)) from None
-    found = created_resources(kit)
-    if found.empty:
-        click.echo(f"nothing of prefix {settings.prefix!r} on {settings.target}")
+    if all_prefixes:
+        from bgkit.workshop import sessions_by_prefix
+
+        kits = sessions_by_prefix(kit)
+    else:
+        kits = {settings.prefix: kit}
+    found = {name: created_resources(each) for name, each in kits.items()}
+    found = {name: frame for name, frame in found.items() if not frame.empty}
+    if not found:
+        whose = "any prefix" if all_prefixes else f"prefix {settings.prefix!r}"
+        click.echo(f"nothing of {whose} on {settings.target}")
         return
-    click.echo(found.to_string(index=False))
+    for name, frame in found.items():
+        click.echo(f"prefix {name}:\n{frame.to_string(index=False)}")
+    total = sum(len(frame) for frame in found.values())
     if not yes:
-        click.confirm(f"delete these {len(found)} resources on {settings.target}?", abort=True)
-    clean_up(kit)
-    left = created_resources(kit)
-    click.echo("nothing is left" if left.empty else "left:\n" + left.to_string(index=False))
+        click.confirm(
+            f"delete these {total} resources of {len(found)} prefix(es) on {settings.target}?",
+            abort=True,
+        )
+    left_over = False
+    for name in found:
+        deleted = clean_up(kits[name])
+        click.echo(f"prefix {name}: deleted {len(deleted)}")
+        left = created_resources(kits[name])
+        left_over = left_over or not left.empty
+        click.echo(
+            f"prefix {name}: nothing is left"
+            if left.empty
+            else f"prefix {name}: left:\n" + left.to_string(index=False)
+        )
+    if left_over:
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--target", type=click.Choice(["local", "aws"]), help="[BGKIT_TARGET, local]")
+def check(target: str | None) -> None:
+    """Check this machine (and, on AWS, the account) before the walkthrough; say what to fix."""
+    from bgkit.preflight import run_checks
+
+    report = run_checks(_settings(target=target))
+    click.echo(str(report))
+    if not report.ok:
+        sys.exit(1)

@@ -4,16 +4,25 @@
 client for the target, and ``kit.url(80)`` is where the load balancer's listener on port 80
 answers — ``http://127.0.0.1:10080`` on the local cloud, ``http://<the ALB's DNS name>:80`` on
 AWS — so no notebook hard-codes a host.
+
+On the aws target the session uses boto3's standard credential chain and region (environment,
+``AWS_PROFILE``, SSO, the config files) and refuses to start — with
+:class:`~bgkit.errors.AwsTargetError` saying what to set — when either is missing, so a notebook
+stops at its first cell and creates nothing. Its clients refuse the billable operations (the load
+balancer, Fargate tasks) until the cost estimate is confirmed (:mod:`bgkit.costs`).
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from typing import Any
 
 import boto3
+from botocore.exceptions import BotoCoreError, ProfileNotFound
 
 from bgkit.config import Settings
-from bgkit.errors import BgkitError
+from bgkit.errors import AwsTargetError, BgkitError
 from bgkit.local.process import DUMMY_CREDENTIALS, start_background
 
 
@@ -30,7 +39,22 @@ class Session(boto3.session.Session):
         if settings.target == "local":
             super().__init__(region_name=settings.region, **DUMMY_CREDENTIALS)
         else:
-            super().__init__(region_name=settings.region)
+            try:
+                super().__init__(region_name=settings.region)
+                credentials = self.get_credentials()
+            except ProfileNotFound as error:
+                raise AwsTargetError(f"{error}; {PROFILE_FIX}") from None
+            except BotoCoreError as error:
+                raise AwsTargetError(
+                    f"boto3 could not load AWS credentials: {error}. {CREDENTIALS_FIX}"
+                ) from None
+            if credentials is None:
+                raise AwsTargetError(
+                    "BGKIT_TARGET=aws, but boto3 finds no AWS credentials. " + CREDENTIALS_FIX
+                )
+            from bgkit.costs import install_cost_guard  # ipywidgets only when on AWS
+
+            install_cost_guard(self)
 
     def client(self, service_name: str, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         if self.settings.target == "local":
@@ -70,12 +94,56 @@ class Session(boto3.session.Session):
         )
 
 
+CREDENTIALS_FIX = (
+    "Give it some, then restart the kernel: `aws configure` (access keys), or "
+    "`aws configure sso` then `aws sso login --profile NAME` and `export AWS_PROFILE=NAME`, "
+    "or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. `bgkit check --target aws` tells "
+    "what is missing. To stay on this machine instead, unset BGKIT_TARGET."
+)
+PROFILE_FIX = "check the name with `aws configure list-profiles`, or unset AWS_PROFILE"
+REGION_FIX = (
+    "BGKIT_TARGET=aws, but no AWS region is set. Set one, then restart the kernel: "
+    "`export AWS_REGION=eu-west-1` (or `aws configure set region eu-west-1 --profile NAME`), "
+    "or pass `bgkit.connect(region=...)`."
+)
+
+
+def aws_region(
+    settings: Settings, explicit: str | None = None, env: Mapping[str, str] | None = None
+) -> str:
+    """The region of the aws target: ``explicit`` (a keyword), else ``AWS_REGION`` or
+    ``AWS_DEFAULT_REGION``, else the profile's ``region`` in the AWS config files.
+
+    :class:`Settings` falls back to ``us-east-1`` for the local cloud; on AWS a silent default
+    would put resources where nobody looks, so none is assumed.
+
+    Raises:
+        AwsTargetError: no region is found anywhere.
+    """
+    env = os.environ if env is None else env
+    if explicit or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION"):
+        return settings.region
+    try:
+        region = boto3.session.Session().region_name
+    except ProfileNotFound as error:
+        raise AwsTargetError(f"{error}; {PROFILE_FIX}") from None
+    if not region:
+        raise AwsTargetError(REGION_FIX)
+    return region
+
+
 def connect(**settings: Any) -> Session:
     """A session for the target of the settings (keywords override ``BGKIT_*`` variables).
 
     On the local target the local cloud is started in the background when it is not running.
+
+    Raises:
+        AwsTargetError: on the aws target, when boto3 finds no credentials or no region; nothing
+            has been called or created then.
     """
     resolved = Settings.load(**settings)
     if resolved.target == "local":
         start_background(resolved)
-    return Session(resolved)
+        return Session(resolved)
+    region = aws_region(resolved, settings.get("region"))
+    return Session(resolved.replace(region=region))

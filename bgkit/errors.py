@@ -4,6 +4,10 @@
 
     BgkitError
     ├── ConfigError (ValueError)          a setting has a value bgkit cannot use
+    ├── AwsTargetError (RuntimeError)     the aws target cannot start: no credentials or no region
+    ├── CostNotConfirmedError (PermissionError)
+    │                                     something billable was asked for on AWS before the
+    │                                     cost estimate was confirmed
     ├── LocalCloudError (RuntimeError)    the local cloud cannot be started, reached or stopped
     │   ├── PortInUseError                its port is taken by another process
     │   └── NotRunningError               it is not running where the settings say
@@ -18,8 +22,10 @@ Anything else raised inside the local cloud is a bug of ours: the endpoint answe
 from __future__ import annotations
 
 __all__ = [
+    "AwsTargetError",
     "BgkitError",
     "ConfigError",
+    "CostNotConfirmedError",
     "LocalCloudError",
     "NotRunningError",
     "PortInUseError",
@@ -34,6 +40,15 @@ class BgkitError(Exception):
 
 class ConfigError(BgkitError, ValueError):
     """A setting (environment variable or keyword) has a value bgkit cannot use."""
+
+
+class AwsTargetError(BgkitError, RuntimeError):
+    """The aws target cannot start: boto3 finds no credentials or no region."""
+
+
+class CostNotConfirmedError(BgkitError, PermissionError):
+    """A billable resource (the load balancer, the Fargate tasks) was asked for on AWS before
+    anyone confirmed the cost estimate (:func:`bgkit.costs.confirm_costs`)."""
 
 
 class LocalCloudError(BgkitError, RuntimeError):

@@ -27,6 +27,8 @@ STATE_FILE = "state.sqlite3"
 PID_FILE = "local-cloud.json"
 LOG_FILE = "local-cloud.log"
 DUMMY_CREDENTIALS = {"aws_access_key_id": "bgkit", "aws_secret_access_key": "bgkit"}
+#: the folder of the state directory that holds one log file a task (``<task id>.log``)
+TASKS_DIR = "tasks"
 #: where the endpoint tells about itself (no credentials needed; a page cannot read it cross-origin)
 STATUS_PATH = "/_bgkit/status"
 
@@ -172,3 +174,8 @@ def reset_state(settings: Settings) -> bool:
         return False
     shutil.rmtree(state_dir)
     return True
+
+
+def task_logs_dir(settings: Settings) -> Path:
+    """Where the task processes of the local cloud of ``settings`` write their output."""
+    return Path(settings.state_dir) / TASKS_DIR

@@ -113,7 +113,12 @@ def _roles(kit: Any) -> list[str]:
 def _log_groups(kit: Any) -> list[str]:
     logs = kit.client("logs")
     found = logs.describe_log_groups(logGroupNamePrefix=names(kit).log_group)["logGroups"]
-    return [g["logGroupName"] for g in found if g["logGroupName"] == names(kit).log_group]
+    return [
+        g["logGroupName"]
+        for g in found
+        if g["logGroupName"] == names(kit).log_group
+        and is_ours(logs.list_tags_for_resource(resourceArn=g["logGroupArn"])["tags"], _p(kit))
+    ]
 
 
 def _safely(listing: Callable[[], Any]) -> Any:

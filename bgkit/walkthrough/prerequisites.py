@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bgkit.apps.templates import task_definition as template
+from bgkit.costs import require_cost_confirmation
 from bgkit.data import DATA
 from bgkit.walkthrough import tags
 from bgkit.walkthrough.naming import names
@@ -105,6 +106,7 @@ def load_balancer(kit: Any, subnet_ids: list[str], security_group_id: str) -> di
         return elbv2.describe_load_balancers(Names=[name])["LoadBalancers"][0]
     except elbv2.exceptions.LoadBalancerNotFoundException:
         pass
+    require_cost_confirmation(kit, "the load balancer")
     return elbv2.create_load_balancer(
         Name=name,
         Subnets=subnet_ids,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from bgkit.apps.templates import CONTAINER_NAME, CONTAINER_PORT
+from bgkit.costs import require_cost_confirmation
 from bgkit.walkthrough import tags
 from bgkit.walkthrough.naming import names
 from bgkit.walkthrough.progress import Step, poll
@@ -49,6 +50,7 @@ def service(
     existing = describe_service(kit)
     if existing is not None:
         return existing
+    require_cost_confirmation(kit, "the service's Fargate tasks")
     return kit.client("ecs").create_service(
         cluster=names(kit).cluster,
         serviceName=names(kit).service,

@@ -205,3 +205,17 @@ def test_bad_setting_is_a_clear_usage_error(instance):
     result = instance.run("local", "up", check=False)
     assert result.returncode == 2
     assert "BGKIT_CLOCK must be a number, not 'fast'" in result.stderr
+
+
+def test_logs_show_a_task_s_output(instance):
+    logs = instance.state_dir / "tasks"
+    logs.mkdir(parents=True)
+    (logs / "0f1e2d3c4b5a.log").write_text("started\n" + "".join(f"GET /{n}\n" for n in range(30)))
+    everything = instance.run("local", "logs").stdout
+    assert "==> task 0f1e2d3c4b5a" in everything
+    assert "GET /29" in everything and "GET /9\n" not in everything  # the last 20 lines
+    one = instance.run("local", "logs", "arn:aws:ecs:us-east-1:123456789012:task/c/0f1e", "-n", "2")
+    assert one.stdout.splitlines()[1:] == ["GET /28", "GET /29"]
+    missing = instance.run("local", "logs", "ffff", check=False)
+    assert missing.returncode == 1
+    assert "no task log starts with 'ffff'" in missing.stderr

@@ -44,6 +44,7 @@ def test_connect_to_aws_starts_nothing_and_uses_the_standard_chain(settings, mon
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")  # on AWS no region is assumed (issue 7)
     session = bgkit.connect(
         target="aws", local_port=settings.local_port, state_dir=settings.state_dir
     )

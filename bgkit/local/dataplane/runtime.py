@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 from bgkit.local.dataplane import Component
 from bgkit.local.dataplane.images import ImageNotRunnableError, resolve
 from bgkit.local.dataplane.processes import TaskProcess, free_port
+from bgkit.local.process import TASKS_DIR
 
 if TYPE_CHECKING:
     from bgkit.local.server import LocalCloud
@@ -53,7 +54,6 @@ log = logging.getLogger("bgkit.local.runtime")
 
 TASK = "task"
 ENDPOINT = "task-endpoint"
-TASKS_DIR = "tasks"
 #: ECS's default stop timeout (``stopTimeout``), in local seconds; never more than this in wall s
 STOP_TIMEOUT = 30.0
 #: wall seconds a new process has to accept connections on its port

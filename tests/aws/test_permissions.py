@@ -1,0 +1,92 @@
+"""The list of AWS permissions is the walkthrough's boto3 calls, and the README shows it."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import boto3
+
+from bgkit import permissions
+
+ROOT = Path(__file__).resolve().parents[2]
+#: boto3 service name → IAM action prefix, where they differ
+IAM_PREFIX = {"elbv2": "elasticloadbalancing"}
+NO_PERMISSION = {"sts:GetCallerIdentity"}
+
+
+def _client_variables(tree: ast.AST) -> dict[str, str]:
+    """``elbv2 = kit.client("elbv2")`` (and tuple assignments) → {"elbv2": "elbv2"}."""
+    found = {}
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Assign):
+            continue
+        targets, values = node.targets[0], node.value
+        pairs = (
+            zip(targets.elts, values.elts, strict=True)
+            if isinstance(targets, ast.Tuple) and isinstance(values, ast.Tuple)
+            else [(targets, values)]
+        )
+        for target, value in pairs:
+            service = _client_call(value)
+            if service and isinstance(target, ast.Name):
+                found[target.id] = service
+    return found
+
+
+def _client_call(node: ast.AST) -> str | None:
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "client"
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+    ):
+        return node.args[0].value
+    return None
+
+
+def walkthrough_actions() -> set[str]:
+    """Every IAM action of a boto3 call in ``bgkit/walkthrough/*.py``."""
+    calls: set[tuple[str, str]] = set()
+    for path in sorted((ROOT / "bgkit" / "walkthrough").glob("*.py")):
+        tree = ast.parse(path.read_text())
+        variables = _client_variables(tree)
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            receiver = node.func.value
+            service = _client_call(receiver) or (
+                variables.get(receiver.id) if isinstance(receiver, ast.Name) else None
+            )
+            if service is None:
+                continue
+            method = node.func.attr
+            if method == "get_paginator":
+                method = node.args[0].value
+            calls.add((service, method))
+    actions = set()
+    for service, method in calls:
+        client = boto3.client(
+            service, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+        )
+        if method in ("exceptions", "meta"):
+            continue
+        operation = client.meta.method_to_api_mapping[method]
+        actions.add(f"{IAM_PREFIX.get(service, service)}:{operation}")
+    return actions - NO_PERMISSION
+
+
+def test_called_is_exactly_what_the_walkthrough_calls():
+    assert set(permissions.CALLED) == walkthrough_actions()
+
+
+def test_actions_are_sorted_and_unique():
+    assert list(permissions.ACTIONS) == sorted(set(permissions.ACTIONS))
+
+
+def test_readme_lists_every_action():
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Running on AWS") :]
+    missing = [action for action in permissions.ACTIONS if f"`{action}`" not in section]
+    assert not missing, f"README's *Running on AWS* lacks {missing}"
