@@ -55,7 +55,7 @@ def port_is_free(port: int) -> bool:
     return True
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     """Whether ``pid`` runs (a child of ours that exited is reaped, not counted)."""
     with contextlib.suppress(ChildProcessError):
         if os.waitpid(pid, os.WNOHANG)[0] == pid:
@@ -76,7 +76,7 @@ def read_status(settings: Settings) -> dict[str, Any] | None:
         recorded = json.loads(pid_file.read_text())
     except (FileNotFoundError, json.JSONDecodeError):
         return None
-    if not _pid_alive(recorded["pid"]):
+    if not pid_alive(recorded["pid"]):
         return None
     live = fetch_status(recorded["endpoint"])
     return live if live and live.get("pid") == recorded["pid"] else None
@@ -122,7 +122,7 @@ def start_background(settings: Settings, timeout: float = 30.0) -> dict[str, Any
         os.close(log_fd)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not _pid_alive(pid):
+        if not pid_alive(pid):
             raise LocalCloudError(f"the local cloud exited as it started; see {log_path}")
         status = read_status(settings)
         if status is not None and status["pid"] == pid:
@@ -152,14 +152,14 @@ def stop_background(settings: Settings, timeout: float = 30.0) -> int:
         pid = json.loads(pid_file.read_text())["pid"]
     except (FileNotFoundError, json.JSONDecodeError, KeyError):
         raise NotRunningError(f"no local cloud runs with state in {settings.state_dir}") from None
-    if not _pid_alive(pid):
+    if not pid_alive(pid):
         pid_file.unlink(missing_ok=True)
         raise NotRunningError(f"no local cloud runs with state in {settings.state_dir}")
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
-    while _pid_alive(pid) and time.monotonic() < deadline:
+    while pid_alive(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
-    if _pid_alive(pid):
+    if pid_alive(pid):
         os.kill(pid, signal.SIGKILL)
     pid_file.unlink(missing_ok=True)
     return pid

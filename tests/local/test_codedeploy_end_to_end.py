@@ -12,20 +12,9 @@ import urllib.request
 import pytest
 from test_codedeploy_world import make_deploy
 from test_ecs_world import targets
+from waiting import wait_for
 
 pytestmark = pytest.mark.slow
-
-DEADLINE = 90.0
-
-
-def wait_for(what, check, deadline: float = DEADLINE):
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def page(url: str) -> str:

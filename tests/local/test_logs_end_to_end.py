@@ -3,25 +3,13 @@ and its access log line read back through CloudWatch Logs."""
 
 from __future__ import annotations
 
-import time
 import urllib.request
 
 import pytest
 from test_ecs_world import make_world
+from waiting import wait_for
 
 pytestmark = pytest.mark.slow
-
-DEADLINE = 60.0
-
-
-def wait_for(what, check, deadline: float = DEADLINE):
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_a_request_to_a_task_shows_in_its_log_stream(cloud, client):

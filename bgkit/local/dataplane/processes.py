@@ -27,6 +27,8 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bgkit.local.process import pid_alive
+
 __all__ = ["Exit", "TaskProcess", "free_port", "proc_start_time"]
 
 #: variables of this process a task keeps, as a container has its own PATH, locale and HOME
@@ -69,13 +71,7 @@ def pid_runs(pid: int, start: int | None) -> bool:
     if _has_proc():
         now = proc_start_time(pid)
         return now is not None and now == start
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return pid_alive(pid)
 
 
 def free_port(avoid: Collection[int] = ()) -> int:
