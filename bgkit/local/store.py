@@ -78,10 +78,11 @@ class Store:
     # records ---------------------------------------------------------------------------------
 
     def get(self, partition: str, kind: str, key: str) -> dict[str, Any] | None:
-        row = self._db.execute(
-            "SELECT body FROM records WHERE partition=? AND kind=? AND key=?",
-            (partition, kind, key),
-        ).fetchone()
+        with self._lock:
+            row = self._db.execute(
+                "SELECT body FROM records WHERE partition=? AND kind=? AND key=?",
+                (partition, kind, key),
+            ).fetchone()
         return json.loads(row[0]) if row else None
 
     def put(self, partition: str, kind: str, key: str, record: dict[str, Any]) -> None:
@@ -109,27 +110,30 @@ class Store:
 
     def list(self, partition: str | None, kind: str) -> list[dict[str, Any]]:
         """Records of a kind in creation order; every partition's when ``partition`` is None."""
-        if partition is None:
-            rows = self._db.execute(
-                "SELECT body FROM records WHERE kind=? ORDER BY rowid", (kind,)
-            )
-        else:
-            rows = self._db.execute(
-                "SELECT body FROM records WHERE partition=? AND kind=? ORDER BY rowid",
-                (partition, kind),
-            )
+        with self._lock:
+            if partition is None:
+                rows = self._db.execute(
+                    "SELECT body FROM records WHERE kind=? ORDER BY rowid", (kind,)
+                ).fetchall()
+            else:
+                rows = self._db.execute(
+                    "SELECT body FROM records WHERE partition=? AND kind=? ORDER BY rowid",
+                    (partition, kind),
+                ).fetchall()
         return [json.loads(body) for (body,) in rows]
 
     def partitions(self, kind: str) -> list[str]:
-        rows = self._db.execute(
-            "SELECT DISTINCT partition FROM records WHERE kind=? ORDER BY partition", (kind,)
-        )
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT DISTINCT partition FROM records WHERE kind=? ORDER BY partition", (kind,)
+            ).fetchall()
         return [partition for (partition,) in rows]
 
     # meta: counters and settings that must survive a restart -----------------------------------
 
     def get_meta(self, name: str, default: Any = None) -> Any:
-        row = self._db.execute("SELECT value FROM meta WHERE name=?", (name,)).fetchone()
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE name=?", (name,)).fetchone()
         return json.loads(row[0]) if row else default
 
     def set_meta(self, name: str, value: Any) -> None:
