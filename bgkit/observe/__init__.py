@@ -3,8 +3,11 @@
 - :func:`compare_ports` — what 80 and 8080 serve now; :class:`Probe` / :func:`probe` — steady
   requests, one row each; :func:`summary` — the revisions each port served, in order.
 - :func:`listeners_frame`, :func:`task_sets_frame`, :func:`routing_frame`,
-  :func:`deployment_frame`, :func:`deployment_task_sets_frame`, :func:`deployments_frame`.
+  :func:`deployment_frame`, :func:`deployment_task_sets_frame`, :func:`deployments_frame`,
+  :func:`rules_frame` (the listener rules of ECS's built-in blue/green).
 - :func:`plot_traffic`, :func:`plot_routing` — each returns a new matplotlib ``Figure``.
+- Gradual shifts: :func:`schedule_frame`, :func:`steps_frame`, :func:`share_frame`,
+  :func:`plot_shift`.
 """
 
 from __future__ import annotations
@@ -16,9 +19,11 @@ from bgkit.observe.frames import (
     deployments_frame,
     listeners_frame,
     routing_frame,
+    rules_frame,
     task_sets_frame,
 )
 from bgkit.observe.plots import plot_routing, plot_traffic
+from bgkit.observe.shift import plot_shift, schedule_frame, share_frame, steps_frame
 from bgkit.observe.traffic import Pages, Probe, compare_ports, fetch, probe, summary
 
 __all__ = [
@@ -32,9 +37,14 @@ __all__ = [
     "fetch",
     "listeners_frame",
     "plot_routing",
+    "plot_shift",
     "plot_traffic",
     "probe",
     "routing_frame",
+    "rules_frame",
+    "schedule_frame",
+    "share_frame",
+    "steps_frame",
     "summary",
     "task_sets_frame",
 ]

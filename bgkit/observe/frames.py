@@ -20,6 +20,7 @@ __all__ = [
     "deployments_frame",
     "listeners_frame",
     "routing_frame",
+    "rules_frame",
     "task_sets_frame",
 ]
 
@@ -54,6 +55,33 @@ def listeners_frame(kit: Any) -> pd.DataFrame:
                 )
     frame = pd.DataFrame(rows, columns=["port", "target group", "weight"])
     return frame.sort_values(["port", "target group"]).reset_index(drop=True)
+
+
+def rules_frame(kit: Any) -> pd.DataFrame:
+    """The listener rules of ``<prefix>-alb`` other than the defaults (ECS's built-in blue/green
+    moves traffic on them): ``port``, ``priority``, ``target group``, ``weight`` (percent)."""
+    elbv2 = kit.client("elbv2")
+    lb = elbv2.describe_load_balancers(Names=[names(kit).load_balancer])["LoadBalancers"][0]
+    groups = _target_group_names(kit)
+    rows = []
+    for listener in elbv2.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]:
+        for rule in elbv2.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"]:
+            if rule.get("IsDefault"):
+                continue
+            for action in rule["Actions"]:
+                forward = action.get("ForwardConfig", {}).get("TargetGroups") or []
+                total = sum(t.get("Weight", 1) for t in forward) or 1
+                rows += [
+                    {
+                        "port": listener["Port"],
+                        "priority": int(rule["Priority"]),
+                        "target group": groups.get(t["TargetGroupArn"], "?"),
+                        "weight": round(100 * t.get("Weight", 1) / total),
+                    }
+                    for t in forward
+                ]
+    frame = pd.DataFrame(rows, columns=["port", "priority", "target group", "weight"])
+    return frame.sort_values(["port", "priority", "target group"]).reset_index(drop=True)
 
 
 def task_sets_frame(kit: Any) -> pd.DataFrame:

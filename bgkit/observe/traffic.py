@@ -19,6 +19,8 @@ from typing import Any
 
 import pandas as pd
 
+from bgkit.walkthrough.naming import names
+
 __all__ = ["COLUMNS", "Pages", "Probe", "compare_ports", "fetch", "probe", "revision_of", "summary"]
 
 #: the columns of a probe's frame
@@ -105,13 +107,25 @@ class Probe:
         ports: listener ports, asked in turn.
         interval: wall seconds between two rounds.
 
+        weights: also record the listeners' weights each round (:meth:`weights_frame`), to
+            follow a gradual shift.
+
     Use it as a context manager, or :meth:`start` and :meth:`stop`; :meth:`mark` notes an
     instant (the reroute) that :func:`bgkit.observe.plot_traffic` draws.
     """
 
-    def __init__(self, kit: Any, ports: Iterable[int] = (80, 8080), interval: float = 0.05):
+    def __init__(
+        self,
+        kit: Any,
+        ports: Iterable[int] = (80, 8080),
+        interval: float = 0.05,
+        *,
+        weights: bool = False,
+    ):
         self.urls = {port: kit.url(port) for port in ports}
         self.interval = interval
+        self._listeners = _Listeners(kit, self.urls) if weights else None
+        self._weights: list[dict[str, Any]] = []
         self._rows: list[dict[str, Any]] = []
         self._marks: list[tuple[float, str]] = []
         self._lock = threading.Lock()
@@ -122,6 +136,8 @@ class Probe:
     def start(self) -> Probe:
         if self._thread is None:
             self._start = time.monotonic()
+            if self._listeners is not None:
+                self._record_weights()  # the weights before anything changes
             self._thread = threading.Thread(target=self._run, name="bgkit-probe", daemon=True)
             self._thread.start()
         return self
@@ -133,7 +149,27 @@ class Probe:
                 answer = fetch(url)
                 with self._lock:
                     self._rows.append({"time": moment, "port": port, **_row(answer)})
+            if self._listeners is not None:
+                self._record_weights()
             self._stop.wait(self.interval)
+
+    def _record_weights(self) -> None:
+        moment = time.monotonic() - self._start
+        assert self._listeners is not None
+        try:
+            rows = self._listeners.weights()
+        except Exception:  # a failed read is a gap in the record, not an error
+            return
+        with self._lock:
+            self._weights.extend({"time": moment, **row} for row in rows)
+
+    def weights_frame(self) -> pd.DataFrame:
+        """The listeners' weights as recorded each round (``Probe(…, weights=True)``):
+        ``time``, ``port``, ``target group``, ``weight`` (percent)."""
+        with self._lock:
+            return pd.DataFrame(
+                list(self._weights), columns=["time", "port", "target group", "weight"]
+            )
 
     def mark(self, label: str, at: float | None = None) -> None:
         """Note that ``label`` happened now, or at ``time.monotonic()`` value ``at`` (drawn as a
@@ -169,6 +205,37 @@ class Probe:
     def __repr__(self) -> str:
         ports = ", ".join(str(p) for p in self.urls)
         return f"Probe(ports=[{ports}], interval={self.interval})"
+
+
+class _Listeners:
+    """The load balancer's listeners on ``ports``, read with a client of their own (boto3
+    sessions are not thread-safe, clients are): ``port``, ``target group``, ``weight``."""
+
+    def __init__(self, kit: Any, ports: Iterable[int]) -> None:
+        self._elbv2 = kit.client("elbv2")
+        lb_name, groups = names(kit).load_balancer, list(names(kit).target_groups)
+        lb = self._elbv2.describe_load_balancers(Names=[lb_name])["LoadBalancers"][0]
+        listeners = self._elbv2.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])
+        wanted = set(ports)
+        self._arns = [x["ListenerArn"] for x in listeners["Listeners"] if x["Port"] in wanted]
+        found = self._elbv2.describe_target_groups(Names=groups)["TargetGroups"]
+        self._groups = {g["TargetGroupArn"]: g["TargetGroupName"] for g in found}
+
+    def weights(self) -> list[dict[str, Any]]:
+        rows = []
+        for listener in self._elbv2.describe_listeners(ListenerArns=self._arns)["Listeners"]:
+            for action in listener["DefaultActions"]:
+                forward = action.get("ForwardConfig", {}).get("TargetGroups") or []
+                total = sum(t.get("Weight", 1) for t in forward) or 1
+                rows += [
+                    {
+                        "port": listener["Port"],
+                        "target group": self._groups.get(t["TargetGroupArn"], "?"),
+                        "weight": round(100 * t.get("Weight", 1) / total),
+                    }
+                    for t in forward
+                ]
+        return rows
 
 
 def _row(answer: dict[str, Any]) -> dict[str, Any]:

@@ -16,12 +16,26 @@ notebook                 functions
 03 service               :func:`service`, :func:`wait_service_healthy`
 04 CodeDeploy            :func:`application`, :func:`deployment_group`
 05/06 deployments        :func:`create_deployment`, :func:`wait_deployment`
+08 gradual shifts        :func:`wait_green_weight`
+09 ECS built-in          :mod:`.builtin`: :func:`infrastructure_role`, :func:`listener_rules`,
+                         :func:`builtin_service`, :func:`wait_builtin_service`,
+                         :func:`deploy_builtin`, :func:`wait_service_deployment`
 07 clean up              :func:`created_resources`, :func:`clean_up`
 =======================  ==========================================================
 """
 
 from __future__ import annotations
 
+from bgkit.walkthrough.builtin import (
+    awaiting_hook,
+    builtin_service,
+    deploy_builtin,
+    infrastructure_role,
+    listener_rules,
+    service_deployment,
+    wait_builtin_service,
+    wait_service_deployment,
+)
 from bgkit.walkthrough.cleanup import clean_up, created_resources
 from bgkit.walkthrough.codedeploy import application, deployment_group
 from bgkit.walkthrough.deploy import (
@@ -32,6 +46,7 @@ from bgkit.walkthrough.deploy import (
     deployment_target,
     phase,
     wait_deployment,
+    wait_green_weight,
 )
 from bgkit.walkthrough.naming import Names, names
 from bgkit.walkthrough.prerequisites import (
@@ -62,6 +77,8 @@ __all__ = [
     "WaitTimeout",
     "application",
     "appspec",
+    "awaiting_hook",
+    "builtin_service",
     "check_setup",
     "clean_up",
     "cluster",
@@ -69,11 +86,14 @@ __all__ = [
     "create_deployment",
     "created_resources",
     "default_network",
+    "deploy_builtin",
     "deployment",
     "deployment_group",
     "deployment_target",
     "describe_service",
     "document",
+    "infrastructure_role",
+    "listener_rules",
     "listeners",
     "load_balancer",
     "log_group",
@@ -85,10 +105,14 @@ __all__ = [
     "role_policies",
     "security_group",
     "service",
+    "service_deployment",
     "target_groups",
     "task_definition",
     "task_execution_role",
+    "wait_builtin_service",
     "wait_deployment",
+    "wait_green_weight",
     "wait_load_balancer_active",
+    "wait_service_deployment",
     "wait_service_healthy",
 ]

@@ -28,6 +28,7 @@ __all__ = [
     "phase",
     "reached",
     "wait_deployment",
+    "wait_green_weight",
 ]
 
 #: statuses of a deployment that is not over
@@ -67,11 +68,17 @@ def deployment(kit: Any, deployment_id: str) -> dict[str, Any]:
     return kit.client("codedeploy").get_deployment(deploymentId=deployment_id)["deploymentInfo"]
 
 
-def create_deployment(kit: Any, task_definition_arn: str, description: str = "") -> str:
+def create_deployment(
+    kit: Any, task_definition_arn: str, description: str = "", *, config: str | None = None
+) -> str:
     """Deploy ``task_definition_arn`` unless that is already under way or done.
 
     The newest deployment of the group with the same AppSpec is reused when it is still active,
     or when it succeeded and nothing was deployed since; otherwise a new one is created.
+
+    Args:
+        config: a deployment config for this deployment only (``deploymentConfigName``);
+            default the deployment group's.
 
     Returns:
         The deployment id.
@@ -93,10 +100,12 @@ def create_deployment(kit: Any, task_definition_arn: str, description: str = "")
                 if same and not any(d["status"] in ACTIVE for d in infos[:index]):
                     return info["deploymentId"]
                 break
+    extra = {"deploymentConfigName": config} if config else {}
     return codedeploy.create_deployment(
         applicationName=app,
         deploymentGroupName=group,
         description=description,
+        **extra,
         revision={
             "revisionType": "AppSpecContent",
             "appSpecContent": {"content": content, "sha256": sha256},
@@ -185,3 +194,33 @@ def wait_deployment(
         return Step(False, f"{now}, {current or 'waiting'}", done, total)
 
     return poll(check, what=f"deployment {deployment_id}", timeout=timeout).text
+
+
+def wait_green_weight(
+    kit: Any, deployment_id: str, at_least: float, timeout: float = 600.0
+) -> float:
+    """Wait until the deployment's green task set takes at least ``at_least`` percent of
+    production traffic (``trafficWeight`` of ``GetDeploymentTarget``); return that weight.
+
+    Raises:
+        DeploymentFailed: the deployment ended first.
+    """
+
+    seen = {"weight": 0.0}
+
+    def check() -> Step:
+        target = deployment_target(kit, deployment_id) or {}
+        weights = {
+            info.get("taskSetLabel"): info.get("trafficWeight", 0.0)
+            for info in target.get("taskSetsInfo", [])
+        }
+        weight = seen["weight"] = weights.get("Green", 0.0)
+        if weight >= at_least:
+            return Step(True, f"green takes {weight:.0f}% of production traffic", 1, 1)
+        status = deployment(kit, deployment_id)["status"]
+        if status in ("Succeeded", "Failed", "Stopped"):
+            raise DeploymentFailed(f"deployment {deployment_id} is {status}")
+        return Step(False, f"green at {weight:.0f}%", 0, 1)
+
+    poll(check, what=f"deployment {deployment_id}", timeout=timeout, delay=0.05)
+    return seen["weight"]

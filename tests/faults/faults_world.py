@@ -1,7 +1,7 @@
 """Helpers of the load and fault tests (no tests here): the walkthrough's world on a whole local
 cloud (real tasks, real listeners) and what the tests assert on a run of steady load.
 
-The world is the one of the CodeDeploy tests (``tests/local/test_codedeploy_world.py``), built
+The world is the one of the CodeDeploy tests (``tests/local/codedeploy_world.py``), built
 through boto3 with the data plane running the tasks; :class:`RemoteCloud` is a local cloud in a
 process of its own that a test may kill. (The module has a name of its own, not ``conftest``, so
 that tests import it whatever other ``conftest`` pytest loaded last.)
@@ -21,8 +21,8 @@ from typing import Any
 TESTS = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(TESTS / "local"))
 
-from test_codedeploy_world import Deploy, make_deploy  # noqa: E402
-from test_ecs_world import PARTITION, targets  # noqa: E402
+from codedeploy_world import Deploy, make_deploy  # noqa: E402
+from ecs_world import PARTITION, targets  # noqa: E402
 from traffic import ListenerLog, Load, report, verdict  # noqa: E402
 
 from bgkit.config import Settings  # noqa: E402

@@ -15,8 +15,8 @@ import time
 from typing import Any
 
 import pytest
+from codedeploy_world import appspec
 from faults_world import FIZZBUZZ, NGINX, SETTLE, Walkthrough, answered, check, wait_for
-from test_codedeploy_world import appspec
 
 from bgkit.apps import app_source
 from bgkit.apps.templates import task_definition

@@ -10,8 +10,8 @@ import urllib.error
 import urllib.request
 
 import pytest
-from test_codedeploy_world import make_deploy
-from test_ecs_world import targets
+from codedeploy_world import make_deploy
+from ecs_world import targets
 from waiting import wait_for
 
 pytestmark = pytest.mark.slow

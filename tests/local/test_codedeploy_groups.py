@@ -7,7 +7,7 @@ import json
 
 import pytest
 from botocore.exceptions import ClientError
-from test_codedeploy_world import CODEDEPLOY_TRUST, cloud, make_deploy  # noqa: F401
+from codedeploy_world import CODEDEPLOY_TRUST, cloud, make_deploy  # noqa: F401
 
 pytestmark = pytest.mark.control_plane
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from botocore.exceptions import ClientError
-from test_codedeploy_world import appspec, cloud, make_deploy  # noqa: F401
+from codedeploy_world import appspec, cloud, make_deploy  # noqa: F401
 
 pytestmark = pytest.mark.control_plane
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from botocore.exceptions import ClientError
-from test_ecs_bluegreen_world import cloud, make_bluegreen, pause_hook  # noqa: F401
+from ecs_bluegreen_world import cloud, make_bluegreen, pause_hook  # noqa: F401
 
 pytestmark = pytest.mark.control_plane
 

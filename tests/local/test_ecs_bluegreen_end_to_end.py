@@ -5,9 +5,9 @@ traffic on both listeners that never fails."""
 from __future__ import annotations
 
 import pytest
+from ecs_bluegreen_world import make_bluegreen, pause_hook
+from ecs_world import targets
 from test_codedeploy_end_to_end import Traffic, page, wait_for
-from test_ecs_bluegreen_world import make_bluegreen, pause_hook
-from test_ecs_world import targets
 
 pytestmark = pytest.mark.slow
 

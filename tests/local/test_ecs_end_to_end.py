@@ -5,7 +5,7 @@ from __future__ import annotations
 import urllib.request
 
 import pytest
-from test_ecs_world import make_world, targets
+from ecs_world import make_world, targets
 from waiting import wait_for
 
 pytestmark = pytest.mark.slow

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from botocore.exceptions import ClientError
-from test_ecs_world import make_world, mark, run_all, set_health, stop_wanted, targets
+from ecs_world import make_world, mark, run_all, set_health, stop_wanted, targets
 
 pytestmark = pytest.mark.control_plane
 

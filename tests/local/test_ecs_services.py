@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from botocore.exceptions import ClientError
-from test_ecs_world import make_world, stop_wanted
+from ecs_world import make_world, stop_wanted
 
 from bgkit.local.services.provider import RequestContext
 

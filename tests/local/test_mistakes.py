@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from test_codedeploy_world import (
+from codedeploy_world import (
     CODEDEPLOY_TRUST,
     FROZEN,
     FULL,
@@ -29,8 +29,8 @@ from test_codedeploy_world import (
     make_deploy,
     revision,
 )
-from test_ecs_world import TRUST as ECS_TRUST
-from test_mistakes_world import (
+from ecs_world import TRUST as ECS_TRUST
+from mistakes_world import (
     ALB_SG,
     alb_security_group,
     balancer_arn,
@@ -690,8 +690,8 @@ def test_unknown_image_stops_green_tasks_and_production_never_fails(cloud):
     """The learner's FizzBuzz task definition names an image of their own that the local cloud
     cannot pull: every green task stops with ``CannotPullContainerError`` naming the images it
     can run, the deployment stays in Install, and port 80 goes on serving Nginx."""
+    from ecs_world import targets
     from test_codedeploy_end_to_end import Traffic, page, wait_for
-    from test_ecs_world import targets
 
     cloud.clock.set_speed(10)  # health checks every 5 local seconds: twice a wall second
     d = make_deploy(cloud, clients(cloud), play=False, healthCheckGracePeriodSeconds=30)

@@ -16,8 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
 BOOKS = notebooks(ROOT / "notebooks")
 
 
-def test_there_are_eight_numbered_notebooks():
-    assert [p.name[:2] for p in BOOKS] == [f"{n:02d}" for n in range(8)]
+def test_there_are_ten_numbered_notebooks():
+    assert [p.name[:2] for p in BOOKS] == [f"{n:02d}" for n in range(10)]
 
 
 @pytest.mark.parametrize("path", BOOKS, ids=lambda p: p.stem)

@@ -82,3 +82,51 @@ def test_probe_of_nothing_records_failures(monkeypatch):
     frame = observe.probe(Kit(), seconds=0.2, ports=(80,), interval=0.05)
     assert len(frame) >= 1
     assert frame["status"].isna().all()
+
+
+def test_schedule_frame_spells_out_canary_linear_and_all_at_once():
+    canary = {"type": "TimeBasedCanary",
+              "timeBasedCanary": {"canaryPercentage": 10, "canaryInterval": 5}}  # fmt: skip
+    linear = {"type": "TimeBasedLinear",
+              "timeBasedLinear": {"linearPercentage": 30, "linearInterval": 2}}  # fmt: skip
+    frame = observe.schedule_frame({"trafficRoutingConfig": canary})
+    assert frame.values.tolist() == [[0, 10], [5, 100]]
+    assert observe.schedule_frame(linear).values.tolist() == [[0, 30], [2, 60], [4, 90], [6, 100]]
+    assert observe.schedule_frame({"type": "AllAtOnce"}).values.tolist() == [[0, 100]]
+
+
+def weights() -> pd.DataFrame:
+    rows = []
+    for time, green in [(0.0, 0), (0.5, 0), (1.0, 10), (1.5, 10), (6.0, 100), (6.5, 100)]:
+        rows.append({"time": time, "port": 80, "target group": "tg-1", "weight": 100 - green})
+        rows.append({"time": time, "port": 80, "target group": "tg-2", "weight": green})
+        rows.append({"time": time, "port": 8080, "target group": "tg-2", "weight": 100})
+    return pd.DataFrame(rows)
+
+
+def test_steps_frame_lists_each_change_of_green_in_local_minutes():
+    steps = observe.steps_frame(weights(), speed=60)
+    assert steps[["minute", "green %"]].values.tolist() == [[0, 10], [5, 100]]
+    assert steps["seconds"].tolist() == [1.0, 6.0]
+    assert observe.steps_frame(weights().iloc[:0]).empty
+
+
+def test_share_frame_and_plot_shift():
+    frame = pd.DataFrame(
+        [
+            {
+                "time": t / 10,
+                "port": 80,
+                "status": 200,
+                "revision": r,
+                "latency_ms": 1.0,
+                "error": "",
+            }
+            for t, r in enumerate(["nginx", "nginx", "v2", "nginx", "v2", "v2", "v2", "v2"])
+        ]
+    )
+    shares = observe.share_frame(frame, revision="v2", bin_seconds=0.4)
+    assert shares.values.tolist() == [[0.2, 4, 25.0], [0.6, 4, 100.0]]
+    steps = observe.steps_frame(weights(), speed=60)
+    figure = observe.plot_shift(shares, steps, observe.schedule_frame({"type": "AllAtOnce"}), 60)
+    assert isinstance(figure, Figure)

@@ -366,7 +366,9 @@ def test_parse_document_refuses_non_sts_actions_in_a_trust_policy():
 
 def test_data_documents_are_valid_and_fit_the_iam_input_shapes():
     model = botocore.session.get_session().get_service_model("iam")
-    for name in ("codedeploy-trust-policy.json", "ecs-tasks-trust-policy.json"):
+    trusts = ("codedeploy-trust-policy.json", "ecs-tasks-trust-policy.json",
+              "ecs-infrastructure-trust-policy.json")  # fmt: skip
+    for name in trusts:
         text = (DATA / name).read_text()
         parse_document(text, trust=True)
         validate_parameters(

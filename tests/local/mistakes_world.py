@@ -2,7 +2,7 @@
 a refusal must leave equal, requests that boto3 would never send, and what the rows build on.
 
 Each row gets a fresh local cloud without data plane and with a clock that stands still, holding
-the walkthrough's world up to the ECS service (:func:`test_codedeploy_world.make_deploy`). Its
+the walkthrough's world up to the ECS service (:func:`codedeploy_world.make_deploy`). Its
 boto3 clients come from one botocore session shared by the module: a session loads AWS's
 endpoint and service model files once, where a session a client costs a third of a second.
 """
@@ -23,7 +23,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
-from test_codedeploy_world import FULL, LIMITED, Deploy
+from codedeploy_world import FULL, LIMITED, Deploy
 
 from bgkit.apps.templates import task_definition
 from bgkit.local.server import STATE_FILE, LocalCloud

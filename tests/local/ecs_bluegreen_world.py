@@ -1,7 +1,7 @@
 """Helpers of the ECS blue/green tests (no tests here): the walkthrough's world made ready for
 ECS's built-in blue/green deployments, and the runtime and health checker played by hand.
 
-The world is :func:`test_ecs_world.make_world`'s plus what the built-in way needs: an ECS
+The world is :func:`ecs_world.make_world`'s plus what the built-in way needs: an ECS
 infrastructure role (trusts ``ecs.amazonaws.com``, ``AmazonECSInfrastructureRolePolicyForLoad
 Balancers`` attached), a production listener rule on 80 forwarding to ``-1`` and a test listener
 rule on 8080 forwarding to ``-1`` (weight 1) and ``-2`` (weight 0), and the FizzBuzz task
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_ecs_world import PARTITION, World, make_world, mark
+from ecs_world import PARTITION, World, make_world, mark
 
 from bgkit.apps.templates import task_definition
 from bgkit.local.server import LocalCloud

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_ecs_world import PARTITION, World, make_world, mark
+from ecs_world import PARTITION, World, make_world, mark
 
 from bgkit.apps.templates import task_definition
 from bgkit.local.server import LocalCloud
