@@ -14,7 +14,6 @@ import os
 import random
 import re
 import shutil
-import socket
 import tempfile
 import time
 from collections.abc import Iterator
@@ -23,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from bgkit.config import Settings
-from bgkit.local.server import port_is_free, start_background, stop_background
+from bgkit.errors import NotRunningError
+from bgkit.local.process import free_port, port_is_free, start_background, stop_background
 
 __all__ = ["NOTEBOOKS", "TourReport", "fresh_environment", "notebooks", "run_tour"]
 
@@ -43,12 +43,6 @@ HEADLESS = {
 def notebooks(folder: Path = NOTEBOOKS) -> list[Path]:
     """The walkthrough's notebooks, in order (``NN-verb-phrase.ipynb``)."""
     return sorted(p for p in folder.iterdir() if NOTEBOOK_NAME.match(p.name))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def free_offset(ports: tuple[int, ...] = (80, 8080)) -> int:
@@ -80,7 +74,7 @@ def fresh_environment(environ: Any = os.environ) -> Iterator[Settings]:
         start_background(settings)
         yield settings
     finally:
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(NotRunningError):
             stop_background(settings)
         for name, value in saved.items():
             if value is None:

@@ -15,6 +15,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from bgkit.errors import BgkitError
+from bgkit.walkthrough.cleanup import all_applications, all_clusters
 from bgkit.walkthrough.tags import KIT, KIT_VALUE, PREFIX
 
 __all__ = ["known_prefixes", "sessions_by_prefix"]
@@ -52,14 +53,8 @@ def _ec2(kit: Any) -> Iterator[Any]:
 
 
 def _ecs(kit: Any) -> Iterator[Any]:
-    ecs = kit.client("ecs")
-    arns = ecs.list_clusters()["clusterArns"]
-    for start in range(0, len(arns), 100):
-        for cluster in ecs.describe_clusters(clusters=arns[start : start + 100], include=["TAGS"])[
-            "clusters"
-        ]:
-            if cluster["status"] == "ACTIVE":
-                yield cluster.get("tags")
+    for cluster in all_clusters(kit):
+        yield cluster.get("tags")
 
 
 def _iam(kit: Any) -> Iterator[Any]:
@@ -71,11 +66,8 @@ def _iam(kit: Any) -> Iterator[Any]:
 
 
 def _codedeploy(kit: Any) -> Iterator[Any]:
-    codedeploy = kit.client("codedeploy")
-    account = kit.client("sts").get_caller_identity()["Account"]
-    for name in codedeploy.list_applications().get("applications", []):
-        arn = f"arn:aws:codedeploy:{kit.settings.region}:{account}:application:{name}"
-        yield codedeploy.list_tags_for_resource(ResourceArn=arn).get("Tags")
+    for _, tags in all_applications(kit):
+        yield tags
 
 
 def _logs(kit: Any) -> Iterator[Any]:

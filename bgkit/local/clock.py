@@ -10,6 +10,7 @@ Times are epoch seconds (``float``), the form AWS's JSON protocols put on the wi
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 
@@ -30,44 +31,52 @@ class Clock:
     def __init__(
         self, store: Store | None = None, speed: float = 1.0, wall: Callable[[], float] = time.time
     ) -> None:
-        if speed <= 0:
-            raise ValueError(f"the clock speed must be positive, not {speed}")
         self._store = store
         self._wall = wall
-        self.speed = float(speed)
+        self._lock = threading.Lock()
         now_wall = wall()
         saved = store.get_meta(ANCHOR) if store is not None else None
         if saved is None:
             local = now_wall
         else:
             local = saved["local"] + (now_wall - saved["wall"]) * saved["speed"]
-        self._anchor(local, now_wall)
+        self._anchor(local, now_wall, _positive(speed))
 
-    def _anchor(self, local: float, wall: float) -> None:
-        self._local_anchor = local
-        self._wall_anchor = wall
+    def _anchor(self, local: float, wall: float, speed: float) -> None:
+        # One assignment, so that a reader on another thread never sees half an anchor.
+        self._state = (local, wall, speed)
         if self._store is not None:
-            self._store.set_meta(ANCHOR, {"local": local, "wall": wall, "speed": self.speed})
+            self._store.set_meta(ANCHOR, {"local": local, "wall": wall, "speed": speed})
+
+    @property
+    def speed(self) -> float:
+        """How many local seconds pass in one wall second."""
+        return self._state[2]
 
     def now(self) -> float:
         """Local time, in epoch seconds."""
-        return self._local_anchor + (self._wall() - self._wall_anchor) * self.speed
+        local, wall, speed = self._state
+        return local + (self._wall() - wall) * speed
 
     def advance(self, seconds: float) -> float:
         """Move local time forward by ``seconds`` at once; returns the new local time."""
         if seconds < 0:
             raise ValueError("the clock only moves forward")
-        local = self.now() + seconds
-        self._anchor(local, self._wall())
+        with self._lock:
+            local = self.now() + seconds
+            self._anchor(local, self._wall(), self.speed)
         return local
 
     def set_speed(self, speed: float) -> None:
-        if speed <= 0:
-            raise ValueError(f"the clock speed must be positive, not {speed}")
-        local, wall = self.now(), self._wall()
-        self.speed = float(speed)
-        self._anchor(local, wall)
+        with self._lock:
+            self._anchor(self.now(), self._wall(), _positive(speed))
 
     def wall_seconds(self, local_seconds: float) -> float:
         """How long ``local_seconds`` of local time take on the wall clock."""
         return local_seconds / self.speed
+
+
+def _positive(speed: float) -> float:
+    if speed <= 0:
+        raise ValueError(f"the clock speed must be positive, not {speed}")
+    return float(speed)

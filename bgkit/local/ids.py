@@ -17,7 +17,6 @@ PARTITION = "aws"
 
 HEX = "0123456789abcdef"
 UPPER_ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-DIGITS = "0123456789"
 
 
 class Ids:
@@ -57,8 +56,3 @@ class Ids:
 def arn(service: str, region: str, resource: str, account: str = ACCOUNT) -> str:
     """``arn:aws:<service>:<region>:<account>:<resource>``; IAM passes ``region=""``."""
     return f"arn:{PARTITION}:{service}:{region}:{account}:{resource}"
-
-
-def aws_managed_policy_arn(name: str) -> str:
-    """AWS managed policies live in the account named ``aws``."""
-    return f"arn:{PARTITION}:iam::aws:policy/{name}"

@@ -17,6 +17,7 @@ import socket
 import sys
 import time
 import urllib.request
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,21 @@ def port_is_free(port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+def free_port(avoid: Collection[int] = ()) -> int:
+    """A TCP port of 127.0.0.1 that nothing listens on now.
+
+    Args:
+        avoid: ports already promised to other processes that may not listen yet.
+    """
+    for _ in range(100):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port not in avoid:
+            return port
+    raise OSError("no free TCP port on 127.0.0.1")
 
 
 def pid_alive(pid: int) -> bool:

@@ -235,7 +235,10 @@ class LocalCloud:
         try:
             asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(timeout=30)
         except BaseException:
+            with contextlib.suppress(Exception):  # release what did start (sockets, components)
+                asyncio.run_coroutine_threadsafe(self._stop(), self._loop).result(timeout=30)
             self._shutdown_loop()
+            self.store.close()
             raise
         return self
 

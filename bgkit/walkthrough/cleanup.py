@@ -29,13 +29,33 @@ def _unavailable(error: ClientError) -> bool:
     return error.response["Error"]["Code"] == "UnknownOperationException"
 
 
-def _applications(kit: Any) -> Iterator[tuple[str, str, str]]:
+def all_applications(kit: Any) -> Iterator[tuple[str, list[dict[str, str]]]]:
+    """Every CodeDeploy application of the region (every page), with its tags."""
     codedeploy = kit.client("codedeploy")
-    region = kit.settings.region
     account = kit.client("sts").get_caller_identity()["Account"]
-    for name in codedeploy.list_applications().get("applications", []):
-        arn = f"arn:aws:codedeploy:{region}:{account}:application:{name}"
-        if is_ours(codedeploy.list_tags_for_resource(ResourceArn=arn).get("Tags", []), _p(kit)):
+    for page in codedeploy.get_paginator("list_applications").paginate():
+        for name in page.get("applications", []):
+            arn = f"arn:aws:codedeploy:{kit.settings.region}:{account}:application:{name}"
+            yield name, codedeploy.list_tags_for_resource(ResourceArn=arn).get("Tags", [])
+
+
+def all_clusters(kit: Any) -> list[dict[str, Any]]:
+    """Every active ECS cluster of the region (every page, described 100 at a time), with its
+    tags — a shared workshop account may hold more than one page of them."""
+    ecs = kit.client("ecs")
+    arns = [
+        a for page in ecs.get_paginator("list_clusters").paginate() for a in page["clusterArns"]
+    ]
+    found: list[dict[str, Any]] = []
+    for start in range(0, len(arns), 100):
+        batch = arns[start : start + 100]
+        found += ecs.describe_clusters(clusters=batch, include=["TAGS"])["clusters"]
+    return [c for c in found if c["status"] == "ACTIVE"]
+
+
+def _applications(kit: Any) -> Iterator[tuple[str, str, str]]:
+    for name, tags in all_applications(kit):
+        if is_ours(tags, _p(kit)):
             yield "codedeploy", "application", name
 
 
@@ -44,12 +64,7 @@ def _p(kit: Any) -> str:
 
 
 def _clusters(kit: Any) -> list[dict[str, Any]]:
-    ecs = kit.client("ecs")
-    arns = ecs.list_clusters()["clusterArns"]
-    if not arns:
-        return []
-    found = ecs.describe_clusters(clusters=arns, include=["TAGS"])["clusters"]
-    return [c for c in found if c["status"] == "ACTIVE" and is_ours(c.get("tags"), _p(kit))]
+    return [c for c in all_clusters(kit) if is_ours(c.get("tags"), _p(kit))]
 
 
 def _services(kit: Any, cluster_arn: str) -> list[dict[str, Any]]:

@@ -28,8 +28,9 @@ from typing import Any
 import pytest
 
 from bgkit.config import Settings
+from bgkit.local.process import free_port
 from bgkit.local.server import start_background, stop_background
-from bgkit.tour import free_offset, free_port, notebooks
+from bgkit.tour import free_offset, notebooks
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")

@@ -21,7 +21,8 @@ import pytest
 from bgkit.apps.templates import task_definition
 from bgkit.config import Settings
 from bgkit.local.dataplane import runtime
-from bgkit.local.dataplane.processes import free_port, pid_runs, proc_start_time
+from bgkit.local.dataplane.processes import pid_runs, proc_start_time
+from bgkit.local.process import free_port
 from bgkit.local.server import STATE_FILE, LocalCloud, start_background
 from bgkit.local.store import Store
 

@@ -21,7 +21,8 @@ from faults_world import CLOCK, TESTS, RemoteCloud, Walkthrough, serve_walkthrou
 from traffic import ListenerLog, Load
 
 from bgkit.config import Settings
-from bgkit.local.dataplane.processes import free_port, pid_runs, proc_start_time
+from bgkit.local.dataplane.processes import pid_runs, proc_start_time
+from bgkit.local.process import free_port
 
 ROOT_CONFTEST = TESTS / "conftest.py"
 

@@ -21,15 +21,14 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bgkit.local.process import pid_alive
 
-__all__ = ["Exit", "TaskProcess", "free_port", "proc_start_time"]
+__all__ = ["Exit", "TaskProcess", "pid_runs", "proc_start_time"]
 
 #: variables of this process a task keeps, as a container has its own PATH, locale and HOME
 INHERITED = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "HOME", "SYSTEMROOT")
@@ -72,21 +71,6 @@ def pid_runs(pid: int, start: int | None) -> bool:
         now = proc_start_time(pid)
         return now is not None and now == start
     return pid_alive(pid)
-
-
-def free_port(avoid: Collection[int] = ()) -> int:
-    """A TCP port of 127.0.0.1 that nothing listens on now.
-
-    Args:
-        avoid: ports already promised to other processes that may not listen yet.
-    """
-    for _ in range(100):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        if port not in avoid:
-            return port
-    raise OSError("no free TCP port on 127.0.0.1")
 
 
 @dataclass(frozen=True)

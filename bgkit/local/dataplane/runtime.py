@@ -44,8 +44,8 @@ from typing import TYPE_CHECKING, Any
 
 from bgkit.local.dataplane import Component
 from bgkit.local.dataplane.images import ImageNotRunnableError, resolve
-from bgkit.local.dataplane.processes import TaskProcess, free_port
-from bgkit.local.process import TASKS_DIR
+from bgkit.local.dataplane.processes import TaskProcess
+from bgkit.local.process import TASKS_DIR, free_port
 
 if TYPE_CHECKING:
     from bgkit.local.server import LocalCloud

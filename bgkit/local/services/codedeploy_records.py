@@ -117,16 +117,8 @@ def public_deployment(record: dict[str, Any]) -> dict[str, Any]:
 # --- ARNs and tags -------------------------------------------------------------------------
 
 
-def application_arn(ctx: RequestContext, name: str) -> str:
-    return ctx.arn(SERVICE, f"application:{name}")
-
-
 def group_arn(ctx: RequestContext, application: str, name: str) -> str:
     return ctx.arn(SERVICE, f"deploymentgroup:{application}/{name}")
-
-
-def config_arn(ctx: RequestContext, name: str) -> str:
-    return ctx.arn(SERVICE, f"deploymentconfig:{name}")
 
 
 def check_tags(tags: list[dict[str, str]] | None) -> list[dict[str, str]]:

@@ -32,7 +32,6 @@ PROTOCOLS = {
     "-1": "-1",
     "all": "-1",
 }
-PEERS = ("CidrIpv4", "CidrIpv6", "PrefixListId", "ReferencedGroupInfo")
 ANYWHERE = "0.0.0.0/0"
 
 

@@ -62,11 +62,6 @@ MEMBERS = ("strategy", "bakeTimeInMinutes", "linearConfiguration", "canaryConfig
            "lifecycleHooks")  # fmt: skip
 
 
-def is_traffic(config: dict[str, Any] | None) -> bool:
-    """Whether a deployment configuration asks for the blue/green engine."""
-    return (config or {}).get("strategy") in TRAFFIC_STRATEGIES
-
-
 def _minutes(value: Any, member: str, high: int = MAX_BAKE) -> None:
     if value is not None and not 0 <= int(value) <= high:
         raise invalid(f"{member} must be between 0 and {high} minutes.")
@@ -368,7 +363,6 @@ __all__ = [
     "check_advanced",
     "check_deployment_configuration",
     "hook_timeout",
-    "is_traffic",
     "network_problem",
     "rule_groups",
     "serving_group",

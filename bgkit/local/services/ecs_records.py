@@ -40,15 +40,12 @@ BLUE_GREEN = "blue-green-deployment"  # a service deployment that shifts traffic
 SERVICE_REVISION = "service-revision"
 #: the strategies whose deployments the blue/green engine runs (``ROLLING`` is the scheduler's)
 TRAFFIC_STRATEGIES = ("BLUE_GREEN", "LINEAR", "CANARY")
-TASK_ENDPOINT = "task-endpoint"
-SETS = (TASK_SET, DEPLOYMENT)
 
 #: ``Long.MAX_VALUE``: a task set's number is this less its creation time in milliseconds
 LONG_MAX = 9223372036854775807
 MAX_EVENTS = 100
 CODEDEPLOY = "codedeploy.amazonaws.com"
 ECS_TASKS = "ecs-tasks.amazonaws.com"
-LIVE_STATUSES = ("PROVISIONING", "PENDING", "ACTIVATING", "RUNNING")
 
 
 def strategy_of(service: dict[str, Any]) -> str:
@@ -179,10 +176,6 @@ def usable_task_definition(ctx: RequestContext, reference: str | None) -> dict[s
 def sets_of(ctx: RequestContext, key: str, kind: str = TASK_SET) -> list[dict[str, Any]]:
     """The task sets (or rolling deployments) of a service, oldest first."""
     return [s for s in ctx.records(kind).list() if s.get("_service_key") == key]
-
-
-def tasks_of_set(tasks: list[dict[str, Any]], set_key: str) -> list[dict[str, Any]]:
-    return [t for t in tasks if t.get("_task_set_arn") == set_key]
 
 
 def set_key_of(record: dict[str, Any]) -> str:

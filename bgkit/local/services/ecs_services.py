@@ -34,6 +34,7 @@ from bgkit.local.services.ecs_records import (
     name_of,
     service_arn,
     service_key,
+    set_key_of,
     sets_of,
     show_service,
     strategy_of,
@@ -349,7 +350,7 @@ class ServiceOperations:
         for deployment in sets_of(ctx, key, DEPLOYMENT):
             if deployment["status"] == "PRIMARY":
                 deployment["desiredCount"] = record["desiredCount"]
-                ctx.records(DEPLOYMENT).put(f"{key}/{deployment['id']}", deployment)
+                ctx.records(DEPLOYMENT).put(set_key_of(deployment), deployment)
 
     def _roll(
         self,
@@ -379,7 +380,7 @@ class ServiceOperations:
         for deployment in sets_of(ctx, key, DEPLOYMENT):
             if deployment["status"] == "PRIMARY":
                 deployment["status"] = "ACTIVE"
-                ctx.records(DEPLOYMENT).put(f"{key}/{deployment['id']}", deployment)
+                ctx.records(DEPLOYMENT).put(set_key_of(deployment), deployment)
         record["taskDefinition"] = definition["taskDefinitionArn"]
         record["loadBalancers"] = balancers
         if network:

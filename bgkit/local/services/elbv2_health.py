@@ -18,7 +18,6 @@ from __future__ import annotations
 from typing import Any
 
 from bgkit.local.services.elbv2_resources import (
-    LOAD_BALANCER,
     TARGET,
     TARGET_GROUP,
     TARGET_HEALTH,
@@ -141,9 +140,3 @@ def not_registered() -> dict[str, str]:
         "Reason": "Target.NotRegistered",
         "Description": "Target is not registered to the target group",
     }
-
-
-def active_balancers(ctx: RequestContext) -> list[dict[str, Any]]:
-    """The region's load balancers that are ``active`` now (what the data plane serves)."""
-    now = ctx.now()
-    return [b for b in ctx.records(LOAD_BALANCER).list() if load_balancer_state(b, now) == "active"]
