@@ -189,3 +189,21 @@ def test_task_definition_template_validates_as_botocore_input():
     model = botocore.session.get_session().get_service_model("ecs")
     shape = model.operation_model("RegisterTaskDefinition").input_shape
     validate_parameters(copy.deepcopy(nginx()), shape)
+
+
+def test_list_clusters_pages_and_refuses_a_token_it_did_not_give(client):
+    ecs = client("ecs")
+    for name in ("a", "b", "c"):
+        ecs.create_cluster(clusterName=name)
+    first = ecs.list_clusters(maxResults=2)
+    assert [arn.rsplit("/", 1)[-1] for arn in first["clusterArns"]] == ["a", "b"]
+    second = ecs.list_clusters(maxResults=2, nextToken=first["nextToken"])
+    assert [arn.rsplit("/", 1)[-1] for arn in second["clusterArns"]] == ["c"]
+    assert "nextToken" not in second
+    pages = ecs.get_paginator("list_clusters").paginate(PaginationConfig={"PageSize": 1})
+    assert sum(len(p["clusterArns"]) for p in pages) == 3
+    refused(
+        lambda: ecs.list_clusters(nextToken="garbage"),
+        "InvalidParameterException",
+        "The nextToken is not valid: pass the one the previous page returned.",
+    )

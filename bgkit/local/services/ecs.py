@@ -32,6 +32,7 @@ from bgkit.local.services.ecs_records import (
     find_cluster,
     invalid,
     name_of,
+    page,
     public,
 )
 from bgkit.local.services.ecs_scheduler import advance as schedule
@@ -143,12 +144,7 @@ class EcsProvider(
         self, ctx: RequestContext, next_token: str | None = None, max_results: int | None = None
     ) -> dict[str, Any]:
         arns = [c["clusterArn"] for c in ctx.records(CLUSTER).list() if c["status"] == "ACTIVE"]
-        start = int(next_token) if next_token and next_token.isdigit() else 0
-        end = start + (max_results or 100)
-        result: dict[str, Any] = {"clusterArns": arns[start:end]}
-        if end < len(arns):
-            result["nextToken"] = str(end)
-        return result
+        return page(arns, "clusterArns", next_token, max_results, 100)
 
     def delete_cluster(self, ctx: RequestContext, cluster: str) -> dict[str, Any]:
         record = find_cluster(ctx, cluster)

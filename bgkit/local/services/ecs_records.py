@@ -66,6 +66,23 @@ def client_error(message: str) -> ServiceError:
     return ServiceError("ClientException", message)
 
 
+def page(
+    items: list[Any], member: str, next_token: str | None, max_results: int | None, size: int
+) -> dict[str, Any]:
+    """One page of ``items`` under ``member`` (``size`` of them unless ``max_results`` says),
+    with ``nextToken`` when more follow; a token this page did not give is refused."""
+    start = 0
+    if next_token:
+        if not next_token.isdigit() or int(next_token) > len(items):
+            raise invalid("The nextToken is not valid: pass the one the previous page returned.")
+        start = int(next_token)
+    end = start + (max_results or size)
+    result: dict[str, Any] = {member: items[start:end]}
+    if end < len(items):
+        result["nextToken"] = str(end)
+    return result
+
+
 # --- names, ARNs and ids -----------------------------------------------------------------------
 
 

@@ -20,6 +20,7 @@ from bgkit.local.services.ecs_records import (
     SERVICE_REVISION,
     find_service,
     invalid,
+    page,
     public,
 )
 from bgkit.local.services.provider import RequestContext
@@ -83,12 +84,8 @@ class ServiceDeploymentOperations:
         ]
         found.reverse()  # newest first, also among deployments made at the same instant
         found.sort(key=lambda d: d["createdAt"], reverse=True)
-        start = int(next_token) if next_token and next_token.isdigit() else 0
-        end = start + (max_results or DEFAULT_PAGE)
-        result: dict[str, Any] = {"serviceDeployments": [engine.brief(d) for d in found[start:end]]}
-        if end < len(found):
-            result["nextToken"] = str(end)
-        return result
+        briefs = [engine.brief(d) for d in found]
+        return page(briefs, "serviceDeployments", next_token, max_results, DEFAULT_PAGE)
 
     def continue_service_deployment(
         self,

@@ -32,6 +32,7 @@ from bgkit.local.services.ecs_records import (
     find_service,
     invalid,
     name_of,
+    page,
     service_arn,
     service_key,
     set_key_of,
@@ -241,12 +242,7 @@ class ServiceOperations:
             and launch_type in (None, s["launchType"])
             and scheduling_strategy in (None, s["schedulingStrategy"])
         ]
-        start = int(next_token) if next_token and next_token.isdigit() else 0
-        end = start + (max_results or 10)
-        result: dict[str, Any] = {"serviceArns": arns[start:end]}
-        if end < len(arns):
-            result["nextToken"] = str(end)
-        return result
+        return page(arns, "serviceArns", next_token, max_results, 10)
 
     def update_service(
         self,

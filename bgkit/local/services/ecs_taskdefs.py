@@ -14,6 +14,7 @@ from typing import Any
 from bgkit.local.services.ecs_records import (
     TASK_DEFINITION,
     client_error,
+    page,
     public,
     resolve_task_definition,
     task_definition_arn,
@@ -113,12 +114,6 @@ def _container(definition: dict[str, Any], network_mode: str) -> dict[str, Any]:
         mappings.append(filled)
     container["portMappings"] = mappings
     return container
-
-
-def _page(items: list[Any], next_token: str | None, max_results: int | None) -> tuple[list, Any]:
-    start = int(next_token) if next_token and next_token.isdigit() else 0
-    end = start + (max_results or MAX_PAGE)
-    return items[start:end], (str(end) if end < len(items) else None)
 
 
 class TaskDefinitionOperations:
@@ -225,11 +220,8 @@ class TaskDefinitionOperations:
             if td["status"] == wanted and (not family_prefix or td["family"] == family_prefix)
         ]
         found.sort(key=lambda td: (td["family"], td["revision"]), reverse=sort == "DESC")
-        arns, token = _page([td["taskDefinitionArn"] for td in found], next_token, max_results)
-        result: dict[str, Any] = {"taskDefinitionArns": arns}
-        if token:
-            result["nextToken"] = token
-        return result
+        arns = [td["taskDefinitionArn"] for td in found]
+        return page(arns, "taskDefinitionArns", next_token, max_results, MAX_PAGE)
 
     def list_task_definition_families(
         self,
@@ -248,11 +240,7 @@ class TaskDefinitionOperations:
             if (not family_prefix or family.startswith(family_prefix))
             and (status in (None, "ALL") or is_active == (status == "ACTIVE"))
         )
-        page, token = _page(families, next_token, max_results)
-        result: dict[str, Any] = {"families": page}
-        if token:
-            result["nextToken"] = token
-        return result
+        return page(families, "families", next_token, max_results, MAX_PAGE)
 
     def deregister_task_definition(
         self, ctx: RequestContext, task_definition: str

@@ -29,6 +29,7 @@ from bgkit.local.services.ecs_records import (
     find_service,
     invalid,
     name_of,
+    page,
     public,
     set_key_of,
     show_task,
@@ -254,12 +255,7 @@ class TaskOperations:
                 )
             ):
                 arns.append(task["taskArn"])
-        start = int(next_token) if next_token and next_token.isdigit() else 0
-        end = start + (max_results or 100)
-        result: dict[str, Any] = {"taskArns": arns[start:end]}
-        if end < len(arns):
-            result["nextToken"] = str(end)
-        return result
+        return page(arns, "taskArns", next_token, max_results, 100)
 
     def describe_tasks(
         self,
