@@ -51,6 +51,7 @@ from bgkit.local.services.elbv2_resources import (
     listeners_of,
     load_balancer_arn,
     page,
+    pick,
     public,
     resource_of,
     rules_of,
@@ -255,22 +256,15 @@ class Elbv2Provider(ListenerOperations, TargetGroupOperations, TargetOperations,
             )
         found = ctx.records(LOAD_BALANCER).list()
         if load_balancer_arns:
-            by_arn = {b["LoadBalancerArn"]: b for b in found}
-            missing = [arn for arn in load_balancer_arns if arn not in by_arn]
-            if missing:
-                raise ServiceError(
-                    "LoadBalancerNotFound",
-                    f"One or more load balancers not found: {', '.join(missing)}",
-                )
-            found = [by_arn[arn] for arn in dict.fromkeys(load_balancer_arns)]
+            found = pick(
+                found, load_balancer_arns, "LoadBalancerArn", "LoadBalancerNotFound",
+                "One or more load balancers not found: {missing}",
+            )  # fmt: skip
         elif names:
-            by_name = {b["LoadBalancerName"]: b for b in found}
-            missing = [name for name in names if name not in by_name]
-            if missing:
-                raise ServiceError(
-                    "LoadBalancerNotFound", f"Load balancers '[{', '.join(missing)}]' not found"
-                )
-            found = [by_name[name] for name in dict.fromkeys(names)]
+            found = pick(
+                found, names, "LoadBalancerName", "LoadBalancerNotFound",
+                "Load balancers '[{missing}]' not found",
+            )  # fmt: skip
         shown = [self._show_balancer(ctx, b) for b in found]
         return page(shown, marker, page_size, "LoadBalancers")
 

@@ -101,6 +101,18 @@ def page(
 # --- ARNs ------------------------------------------------------------------------------------
 
 
+def pick(
+    records: list[dict[str, Any]], wanted: list[str], field: str, code: str, message: str
+) -> list[dict[str, Any]]:
+    """The records whose ``field`` is in ``wanted``, in its order and once each; when some are
+    missing, ``ServiceError(code, message)`` with ``{missing}`` filled in."""
+    by_key = {record[field]: record for record in records}
+    missing = [key for key in wanted if key not in by_key]
+    if missing:
+        raise ServiceError(code, message.format(missing=", ".join(missing)))
+    return [by_key[key] for key in dict.fromkeys(wanted)]
+
+
 def resource_of(arn: str) -> str:
     """The resource part of an ELB ARN (``loadbalancer/app/name/id``), or ``""``."""
     parts = arn.split(":", 5)

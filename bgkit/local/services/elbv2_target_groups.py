@@ -35,6 +35,7 @@ from bgkit.local.services.elbv2_resources import (
     find_load_balancer,
     find_target_group,
     page,
+    pick,
     public,
     target_group_arn,
 )
@@ -230,22 +231,15 @@ class TargetGroupOperations:
             )
         groups = ctx.records(TARGET_GROUP).list()
         if target_group_arns:
-            by_arn = {g["TargetGroupArn"]: g for g in groups}
-            missing = [arn for arn in target_group_arns if arn not in by_arn]
-            if missing:
-                raise ServiceError(
-                    "TargetGroupNotFound",
-                    f"One or more target groups not found: {', '.join(missing)}",
-                )
-            groups = [by_arn[arn] for arn in dict.fromkeys(target_group_arns)]
+            groups = pick(
+                groups, target_group_arns, "TargetGroupArn", "TargetGroupNotFound",
+                "One or more target groups not found: {missing}",
+            )  # fmt: skip
         elif names:
-            by_name = {g["TargetGroupName"]: g for g in groups}
-            missing = [name for name in names if name not in by_name]
-            if missing:
-                raise ServiceError(
-                    "TargetGroupNotFound", f"Target groups '[{', '.join(missing)}]' not found"
-                )
-            groups = [by_name[name] for name in dict.fromkeys(names)]
+            groups = pick(
+                groups, names, "TargetGroupName", "TargetGroupNotFound",
+                "Target groups '[{missing}]' not found",
+            )  # fmt: skip
         elif load_balancer_arn:
             find_load_balancer(ctx, load_balancer_arn)
             groups = [
