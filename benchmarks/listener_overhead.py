@@ -114,7 +114,7 @@ def port_answers(port: int) -> bool:
 def listener_to(backend_port: int, state_dir: str) -> tuple[Any, str]:
     """A running local cloud with one listener forwarding to the backend, and its URL."""
     from bgkit.local.server import LocalCloud, port_is_free
-    from bgkit.local.services.elbv2_health import PROVISIONING_SECONDS
+    from bgkit.local.services.elbv2.models import PROVISIONING_SECONDS
 
     offset = next(o for o in range(30000, 60000, 97) if port_is_free(o + LISTENER_PORT))
     cloud = LocalCloud(state_dir, port=0, listener_offset=offset)

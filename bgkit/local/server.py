@@ -47,8 +47,8 @@ from bgkit.local.process import (  # noqa: F401  (re-exported: the local cloud's
     start_background,
     stop_background,
 )
+from bgkit.local.provider import RequestContext
 from bgkit.local.services import providers as make_providers
-from bgkit.local.services.provider import RequestContext
 from bgkit.local.store import Store
 
 log = logging.getLogger("bgkit.local")

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from bgkit.local.services.policy import NamedPolicy, evaluate
+from bgkit.local.services.iam.evaluation import NamedPolicy, evaluate
 from bgkit.walkthrough import tags
 from bgkit.walkthrough.naming import names
 from bgkit.walkthrough.prerequisites import document

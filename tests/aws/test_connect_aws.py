@@ -38,9 +38,12 @@ def test_connect_without_credentials_creates_nothing_on_the_endpoint(
         kit = bgkit.connect()  # the first cell of every notebook
         wt.prepare(kit)
     assert api_calls == []
-    assert local_client("ec2").describe_security_groups(
-        Filters=[{"Name": "tag-key", "Values": ["bgkit:kit"]}]
-    )["SecurityGroups"] == []
+    assert (
+        local_client("ec2").describe_security_groups(
+            Filters=[{"Name": "tag-key", "Values": ["bgkit:kit"]}]
+        )["SecurityGroups"]
+        == []
+    )
     assert local_client("elbv2").describe_load_balancers()["LoadBalancers"] == []
     assert local_client("iam").list_roles()["Roles"] == []
 

@@ -18,7 +18,7 @@ from aiohttp import web
 
 from bgkit.local.dataplane.alb import AlbDataPlane
 from bgkit.local.server import LocalCloud
-from bgkit.local.services.elbv2_health import PROVISIONING_SECONDS
+from bgkit.local.services.elbv2.models import PROVISIONING_SECONDS
 
 
 def on_loop(cloud: LocalCloud, coro: Any, timeout: float = 30) -> Any:

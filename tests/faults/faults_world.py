@@ -32,7 +32,7 @@ from bgkit.local.server import (  # noqa: E402
     prepare_state_dir,
     start_background,
 )
-from bgkit.local.services.codedeploy_records import DEPLOYMENT  # noqa: E402
+from bgkit.local.services.codedeploy.models import DEPLOYMENT  # noqa: E402
 from bgkit.local.store import Store  # noqa: E402
 
 #: wall seconds any wait of these tests may take

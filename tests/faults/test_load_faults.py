@@ -20,7 +20,7 @@ from faults_world import FIZZBUZZ, NGINX, SETTLE, Walkthrough, answered, check, 
 
 from bgkit.apps import app_source
 from bgkit.apps.templates import task_definition
-from bgkit.local.services.deployments import INSTALL_TIMEOUT_MESSAGE
+from bgkit.local.services.codedeploy.engine import INSTALL_TIMEOUT_MESSAGE
 
 pytestmark = pytest.mark.slow
 

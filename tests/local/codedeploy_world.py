@@ -19,7 +19,7 @@ from ecs_world import PARTITION, World, make_world, mark
 
 from bgkit.apps.templates import task_definition
 from bgkit.local.server import LocalCloud
-from bgkit.local.services.elbv2_health import target_key
+from bgkit.local.services.elbv2.models import target_key
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "iam"
 CODEDEPLOY_TRUST = (DATA / "codedeploy-trust-policy.json").read_text()

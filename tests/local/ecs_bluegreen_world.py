@@ -21,7 +21,7 @@ from ecs_world import PARTITION, World, make_world, mark
 
 from bgkit.apps.templates import task_definition
 from bgkit.local.server import LocalCloud
-from bgkit.local.services.elbv2_health import target_key
+from bgkit.local.services.elbv2.models import target_key
 
 INFRASTRUCTURE_POLICY = "arn:aws:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers"
 ECS_TRUST = json.dumps(

@@ -14,7 +14,7 @@ from typing import Any
 
 from bgkit.apps.templates import task_definition
 from bgkit.local.server import LocalCloud
-from bgkit.local.services.elbv2_health import target_key
+from bgkit.local.services.elbv2.models import target_key
 
 PARTITION = "123456789012/us-east-1"
 TRUST = {

@@ -6,7 +6,7 @@ import pytest
 from botocore.exceptions import ClientError
 from ecs_world import make_world, stop_wanted
 
-from bgkit.local.services.provider import RequestContext
+from bgkit.local.provider import RequestContext
 
 pytestmark = pytest.mark.control_plane
 

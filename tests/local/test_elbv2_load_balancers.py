@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 from elb import error_code
 
 from bgkit.local.server import LocalCloud
-from bgkit.local.services.elbv2_health import PROVISIONING_SECONDS
+from bgkit.local.services.elbv2.models import PROVISIONING_SECONDS
 
 pytestmark = pytest.mark.control_plane
 
@@ -298,7 +298,7 @@ def test_add_tags_unknown_load_balancer_refused(elbv2: Any, subnets: list[str]) 
 def test_security_group_in_use_names_the_load_balancer(
     cloud: LocalCloud, elbv2: Any, ec2: Any, subnets: list[str]
 ) -> None:
-    from bgkit.local.services.elbv2 import security_group_in_use
+    from bgkit.local.services.elbv2.models import security_group_in_use
 
     balancer = _make(elbv2, subnets)
     group = balancer["SecurityGroups"][0]

@@ -203,7 +203,7 @@ def test_deregister_targets_not_registered_refused(elbv2: Any, used: str) -> Non
 def test_expire_drained_targets_for_the_data_plane(
     cloud: LocalCloud, elbv2: Any, used: str
 ) -> None:
-    from bgkit.local.services.elbv2 import expire_drained_targets
+    from bgkit.local.services.elbv2.models import expire_drained_targets
 
     elbv2.register_targets(TargetGroupArn=used, Targets=[{"Id": "127.0.0.1"}])
     elbv2.deregister_targets(TargetGroupArn=used, Targets=[{"Id": "127.0.0.1"}])

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from bgkit.local.services.policy import role_decision, role_trusts
+from bgkit.local.services.iam.models import role_decision, role_trusts
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "iam"
 CODEDEPLOY_TRUST = (DATA / "codedeploy-trust-policy.json").read_text()

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bgkit.local.services.appspec import (
+from bgkit.local.services.codedeploy.appspec import (
     INVALID_PREFIX,
     NOT_WELL_FORMED,
     AppSpecError,

@@ -6,10 +6,10 @@ import pytest
 
 from bgkit.local.clock import Clock
 from bgkit.local.ids import Ids
-from bgkit.local.services import deployments
-from bgkit.local.services.codedeploy_configs import PREDEFINED, traffic_schedule
-from bgkit.local.services.codedeploy_lifecycle import EVENTS, event_list
-from bgkit.local.services.provider import RequestContext
+from bgkit.local.provider import RequestContext
+from bgkit.local.services.codedeploy import engine as deployments
+from bgkit.local.services.codedeploy.configs import PREDEFINED, traffic_schedule
+from bgkit.local.services.codedeploy.lifecycle import EVENTS, event_list
 from bgkit.local.store import Store
 
 

@@ -10,7 +10,7 @@ import pytest
 from botocore.validate import validate_parameters
 
 from bgkit.errors import ServiceError
-from bgkit.local.services.policy import (
+from bgkit.local.services.iam.evaluation import (
     NamedPolicy,
     arn_like,
     condition_holds,

@@ -36,7 +36,7 @@ from bgkit.local.api.protocol import (
     serialize_result,
 )
 from bgkit.local.process import STATUS_PATH
-from bgkit.local.services.provider import Provider, RequestContext
+from bgkit.local.provider import Provider, RequestContext
 
 log = logging.getLogger("bgkit.local")
 

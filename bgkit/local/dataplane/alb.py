@@ -13,7 +13,7 @@ whole choice of a request — listener, rule, group, target, and counting it in 
 target — happens without ``await``, so switching an action under load loses no request and a
 request in flight always finishes on the target it started on. Targets being deregistered
 (draining) take no new request; their records go after the deregistration delay on the local
-clock. Health checks and their records are :mod:`.health`'s.
+clock (the ELBv2 provider's advance). Health checks and their records are :mod:`.health`'s.
 """
 
 from __future__ import annotations
@@ -47,7 +47,6 @@ from bgkit.local.dataplane.balancer import (
 )
 from bgkit.local.dataplane.health import KIND as HEALTH
 from bgkit.local.dataplane.health import HealthChecker, health_record, reset, seed
-from bgkit.local.services.elbv2_health import expire_drained_targets
 
 if TYPE_CHECKING:
     from bgkit.local.server import LocalCloud
@@ -157,7 +156,6 @@ class AlbDataPlane(Component):
         if cloud is None:
             return
         store, now = cloud.store, cloud.clock.now()
-        self._expire_drained()
         self._update_targets()
         self._router.update_groups(store.list(None, "target-group"), self._targets)
         load_balancers = store.list(None, "load-balancer")
@@ -227,19 +225,6 @@ class AlbDataPlane(Component):
         if endpoint and is_loopback(endpoint.get("Host")):
             return (endpoint["Host"], int(endpoint["Port"]))
         return None
-
-    def _expire_drained(self) -> None:
-        """End the registrations whose deregistration delay has passed (the control plane's
-        rule, :func:`~bgkit.local.services.elbv2_health.expire_drained_targets`)."""
-        assert self._cloud is not None
-        cloud = self._cloud
-        for partition in cloud.store.partitions("target"):
-            records = cloud.store.list(partition, "target")
-            if all(r.get("_deregistered_at") is None for r in records):
-                continue
-            region = partition.split("/", 1)[1]
-            with cloud.store.transaction():
-                expire_drained_targets(cloud.context("elbv2", "ExpireDrainedTargets", region))
 
     def _update_targets(self) -> None:
         """One :class:`Target` a registration, reused across passes (health, in flight)."""

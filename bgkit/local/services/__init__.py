@@ -1,14 +1,14 @@
-"""The providers of the local cloud, one a service (see :mod:`.provider` for the contract)."""
+"""The providers of the local cloud, one a service (see :mod:`..provider` for the contract)."""
 
 from __future__ import annotations
 
-from bgkit.local.services.codedeploy import CodeDeployProvider
-from bgkit.local.services.ec2 import Ec2Provider
-from bgkit.local.services.ecs import EcsProvider
-from bgkit.local.services.elbv2 import Elbv2Provider
-from bgkit.local.services.iam import IamProvider
-from bgkit.local.services.logs import LogsProvider
-from bgkit.local.services.provider import Provider
+from bgkit.local.provider import Provider
+from bgkit.local.services.codedeploy.provider import CodeDeployProvider
+from bgkit.local.services.ec2.provider import Ec2Provider
+from bgkit.local.services.ecs.provider import EcsProvider
+from bgkit.local.services.elbv2.provider import Elbv2Provider
+from bgkit.local.services.iam.provider import IamProvider
+from bgkit.local.services.logs.provider import LogsProvider
 from bgkit.local.services.sts import StsProvider
 
 PROVIDERS: tuple[type[Provider], ...] = (

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bgkit.local.services.provider import Provider, RequestContext
+from bgkit.local.provider import Provider, RequestContext
 
 
 class StsProvider(Provider):

@@ -1,0 +1,321 @@
+"""A deployment record and what happens to it: made, stepped, failed, stopped, rolled back.
+
+:class:`Run` wraps one deployment record while the engine (:mod:`.engine`) steps it: its
+lifecycle events, its target's status, its wait deadline, saving it (and its entry in the index of
+deployments that have not ended). :func:`fail`, :func:`stop` and :func:`finish` end a deployment
+as CodeDeploy does; :func:`start_rollback` makes the rollback deployment (``creator
+codeDeployRollback``, both linked by ``rollbackInfo``).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from bgkit.local.provider import RequestContext
+from bgkit.local.services.codedeploy.models import ACTIVE, DEPLOYMENT, GROUP, group_key
+from bgkit.local.services.codedeploy.traffic import DeploymentFailure
+
+__all__ = [
+    "DeploymentFailure",
+    "Run",
+    "fail",
+    "finish",
+    "new_deployment",
+    "start_rollback",
+    "stop",
+]
+
+EVENTS = (
+    "BeforeInstall",
+    "Install",
+    "AfterInstall",
+    "AllowTestTraffic",
+    "AfterAllowTestTraffic",
+    "BeforeAllowTraffic",
+    "AllowTraffic",
+    "AfterAllowTraffic",
+)
+TEST_EVENTS = ("AllowTestTraffic", "AfterAllowTestTraffic")
+OVERVIEW = ("Pending", "InProgress", "Succeeded", "Failed", "Skipped", "Ready")
+#: the group's settings a deployment keeps a copy of
+COPIED = (
+    "deploymentStyle",
+    "blueGreenDeploymentConfiguration",
+    "loadBalancerInfo",
+    "computePlatform",
+)
+
+
+def event_list(with_test_listener: bool) -> list[dict[str, Any]]:
+    """The lifecycle events of a deployment, all ``Pending`` (test ones only with a test
+    listener)."""
+    return [
+        {"lifecycleEventName": name, "status": "Pending"}
+        for name in EVENTS
+        if with_test_listener or name not in TEST_EVENTS
+    ]
+
+
+def overview(target_status: str) -> dict[str, int]:
+    """``deploymentOverview`` for the single ECS target ([I]: AWS shows no public sample)."""
+    counts = dict.fromkeys(OVERVIEW, 0)
+    counts["Failed" if target_status == "Unknown" else target_status] = 1
+    return counts
+
+
+def new_deployment(
+    ctx: RequestContext,
+    deployment_id: str,
+    group: dict[str, Any],
+    *,
+    config: dict[str, Any],
+    revision: dict[str, Any] | None,
+    content: str | None,
+    creator: str,
+    auto_rollback: dict[str, Any],
+    description: str | None = None,
+) -> dict[str, Any]:
+    """A ``Created`` deployment record of ``group`` with its engine state."""
+    pair = group["loadBalancerInfo"]["targetGroupPairInfoList"][0]
+    test = list((pair.get("testTrafficRoute") or {}).get("listenerArns") or [])
+    service = group["ecsServices"][0]
+    record: dict[str, Any] = {
+        "applicationName": group["applicationName"],
+        "deploymentGroupName": group["deploymentGroupName"],
+        "deploymentConfigName": config["deploymentConfigName"],
+        "deploymentId": deployment_id,
+        "status": "Created",
+        "createTime": ctx.now(),
+        "creator": creator,
+        "ignoreApplicationStopFailures": False,
+        "updateOutdatedInstancesOnly": False,
+        "autoRollbackConfiguration": copy.deepcopy(auto_rollback),
+        "instanceTerminationWaitTimeStarted": False,
+        "deploymentStatusMessages": [],
+        "deploymentOverview": overview("Pending"),
+        **{member: copy.deepcopy(group[member]) for member in COPIED},
+        "_engine": {
+            "phase": "Created",
+            "due": ctx.now(),
+            "events": event_list(bool(test)),
+            "targetStatus": "Pending",
+            "lastUpdatedAt": ctx.now(),
+            "roleArn": group["serviceRoleArn"],
+            "cluster": service["clusterName"],
+            "service": service["serviceName"],
+            "targetGroupArns": list(group["_targetGroupArns"]),
+            "prodListeners": list(pair["prodTrafficRoute"]["listenerArns"]),
+            "testListeners": test,
+            "config": copy.deepcopy(config),
+            "appSpecContent": content,
+            "weight": 0,
+        },
+    }
+    if revision is not None:
+        record["revision"] = copy.deepcopy(revision)
+    if group.get("targetRevision"):
+        record["previousRevision"] = copy.deepcopy(group["targetRevision"])
+    if description:
+        record["description"] = description
+    return record
+
+
+class Run:
+    """One deployment record while the engine steps it."""
+
+    def __init__(self, ctx: RequestContext, record: dict[str, Any]) -> None:
+        self.ctx = ctx
+        self.record = record
+        self.engine: dict[str, Any] = record["_engine"]
+
+    @property
+    def role(self) -> str:
+        """The group's service role, which CodeDeploy assumes for ECS and ELB calls."""
+        return self.engine["roleArn"]
+
+    def now(self) -> float:
+        return self.ctx.now()
+
+    def wait_until(self, due: float) -> None:
+        """Wait: look at the deployment again at local time ``due`` (0: on the next pass)."""
+        self.engine["due"] = due
+        return None
+
+    def rolls_back_on(self, event: str) -> bool:
+        config = self.record.get("autoRollbackConfiguration") or {}
+        return bool(config.get("enabled")) and event in (config.get("events") or [])
+
+    # lifecycle events ---------------------------------------------------------------------
+
+    def event_names(self) -> list[str]:
+        return [e["lifecycleEventName"] for e in self.engine["events"]]
+
+    def has_event(self, name: str) -> bool:
+        return name in self.event_names()
+
+    def _event(self, name: str) -> dict[str, Any]:
+        return next(e for e in self.engine["events"] if e["lifecycleEventName"] == name)
+
+    def _touch(self) -> None:
+        self.engine["lastUpdatedAt"] = self.now()
+
+    def begin(self, name: str) -> None:
+        event = self._event(name)
+        if event["status"] != "InProgress":
+            event.update(status="InProgress", startTime=self.now())
+            event.pop("endTime", None)
+            self._touch()
+
+    def succeed(self, name: str) -> None:
+        event = self._event(name)
+        event.setdefault("startTime", self.now())
+        event.update(status="Succeeded", endTime=self.now())
+        self._touch()
+
+    def skip(self, name: str) -> None:
+        if self.has_event(name):
+            self._event(name)["status"] = "Skipped"
+            self._touch()
+
+    def set_target(self, status: str) -> None:
+        self.engine["targetStatus"] = status
+        self.record["deploymentOverview"] = overview(status)
+        self._touch()
+
+    # storing ------------------------------------------------------------------------------
+
+    def save(self) -> None:
+        """Store the record, and its entry in the index of deployments that have not ended."""
+        save(self.ctx, self.record)
+
+
+def save(ctx: RequestContext, record: dict[str, Any]) -> None:
+    deployment_id = record["deploymentId"]
+    ctx.records(DEPLOYMENT).put(deployment_id, record)
+    engine = record["_engine"]
+    if engine["phase"] in ("Succeeded", "Failed", "Stopped"):
+        ctx.records(ACTIVE).delete(deployment_id)
+    else:
+        ctx.records(ACTIVE).put(
+            deployment_id, {"deploymentId": deployment_id, "due": engine["due"]}
+        )
+
+
+def _end(run: Run, status: str, code: str | None = None, message: str | None = None) -> None:
+    record = run.record
+    record["status"] = status
+    record["completeTime"] = run.now()
+    record.setdefault("startTime", run.now())
+    if code:
+        record["errorInformation"] = {"code": code, "message": message or ""}
+    run.engine["phase"] = status
+    run.engine["due"] = 0.0
+    group = run.ctx.records(GROUP).get(
+        group_key(record["applicationName"], record["deploymentGroupName"])
+    )
+    if group is None:
+        return
+    summary = {
+        "deploymentId": record["deploymentId"],
+        "status": status,
+        "endTime": record["completeTime"],
+        "createTime": record["createTime"],
+    }
+    group["lastAttemptedDeployment"] = summary
+    if status == "Succeeded":
+        group["lastSuccessfulDeployment"] = summary
+        if record.get("revision"):
+            group["targetRevision"] = record["revision"]
+    run.ctx.records(GROUP).put(
+        group_key(record["applicationName"], record["deploymentGroupName"]), group
+    )
+
+
+def finish(run: Run, status: str) -> None:
+    """End a deployment that went through (``Succeeded``)."""
+    _end(run, status)
+
+
+def fail(run: Run, code: str, message: str) -> None:
+    """End a deployment ``Failed``: the running event failed, those not reached are skipped;
+    roll back when the deployment says so on ``DEPLOYMENT_FAILURE`` (never from BeforeInstall,
+    where "a rollback is not possible")."""
+    failed = None
+    for event in run.engine["events"]:
+        if event["status"] == "InProgress" and failed is None:
+            failed = event
+        elif event["status"] in ("Pending", "InProgress"):
+            event["status"] = "Skipped"
+    if failed is None:
+        failed = next((e for e in run.engine["events"] if e["status"] == "Skipped"), None)
+    if failed is not None:
+        failed.setdefault("startTime", run.now())
+        failed.update(
+            status="Failed",
+            endTime=run.now(),
+            diagnostics={"errorCode": "UnknownError", "message": message},
+        )
+    run.set_target("Failed")
+    _end(run, "Failed", code, message)
+    before_install = failed is not None and failed["lifecycleEventName"] == "BeforeInstall"
+    if run.rolls_back_on("DEPLOYMENT_FAILURE") and not before_install:
+        start_rollback(run, f"Deployment {run.record['deploymentId']} failed: {message}")
+
+
+def stop(run: Run, code: str, message: str, *, rollback: bool) -> None:
+    """End a deployment ``Stopped`` (StopDeployment, or an expired ready wait)."""
+    for event in run.engine["events"]:
+        if event["status"] == "InProgress":
+            event.update(status="Failed", endTime=run.now())
+        elif event["status"] == "Pending":
+            event["status"] = "Skipped"
+    if run.engine["targetStatus"] != "Succeeded":
+        run.set_target("Failed")
+    _end(run, "Stopped", code, message)
+    if rollback:
+        start_rollback(run, f"Deployment {run.record['deploymentId']} was stopped: {message}")
+
+
+def start_rollback(run: Run, reason: str) -> dict[str, Any] | None:
+    """The rollback deployment of ``run``'s: it puts the listeners back on blue, makes blue
+    PRIMARY and deletes green. Nothing to roll back when green was never made."""
+    original, engine = run.record, run.engine
+    if engine.get("rollback") or not engine.get("blue"):
+        return None
+    ctx = run.ctx
+    rollback_id = "d-" + ctx.ids.upper("deployment", 9)
+    record = {
+        **{k: copy.deepcopy(v) for k, v in original.items() if not k.startswith("_")},
+        "deploymentId": rollback_id,
+        "status": "Created",
+        "createTime": run.now(),
+        "creator": "codeDeployRollback",
+        "instanceTerminationWaitTimeStarted": False,
+        "deploymentOverview": overview("Pending"),
+        "rollbackInfo": {
+            "rollbackTriggeringDeploymentId": original["deploymentId"],
+            "rollbackMessage": f"Rollback of deployment {original['deploymentId']}. {reason}",
+        },
+    }
+    for member in ("startTime", "completeTime", "errorInformation", "revision", "description"):
+        record.pop(member, None)
+    if original.get("previousRevision"):
+        record["revision"] = copy.deepcopy(original["previousRevision"])
+    record["_engine"] = {
+        **{k: copy.deepcopy(v) for k, v in engine.items() if k != "events"},
+        "phase": "Created",
+        "due": run.now(),
+        "rollback": True,
+        "events": event_list(bool(engine["testListeners"])),
+        "targetStatus": "Pending",
+        "lastUpdatedAt": run.now(),
+    }
+    for key in ("readyDeadline", "terminationDeadline", "shiftStart", "continued"):
+        record["_engine"].pop(key, None)
+    original["rollbackInfo"] = {
+        "rollbackDeploymentId": rollback_id,
+        "rollbackMessage": f"Rolled back by deployment {rollback_id}. {reason}",
+    }
+    save(ctx, record)
+    return record

@@ -1,0 +1,338 @@
+"""ECS tasks: making them, and :class:`TaskOperations` (List/DescribeTasks, StopTask, RunTask).
+
+A ``task`` record is the contract between the control plane and the runtime
+(:mod:`bgkit.local.dataplane.runtime`). The control plane makes a task ``PROVISIONING`` with
+``desiredStatus`` ``RUNNING`` and these private keys:
+
+- ``_task_set_arn``, ``_set_kind``, ``_service_key`` — its set and service (``None`` for RunTask);
+- ``_private_ip`` — its address in its subnet, unique in the region, shown in the ENI attachment;
+- ``_container`` — what the runtime runs: ``{"name", "image", "entryPoint", "command",
+  "environment" {k: v}, "containerPort"}`` (the first essential container with a port mapping);
+- ``_log`` — ``{"group", "stream"}`` from the container's ``awslogs`` configuration, or ``None``s.
+
+The runtime moves ``lastStatus`` to ``PENDING``, ``RUNNING`` (``_pid``, ``_host_port``,
+``startedAt``) and ``STOPPED`` (``stoppedAt``, ``stopCode``, ``stoppedReason``); the control plane
+stops a task by setting ``desiredStatus`` ``STOPPED``. A task registered in a target group is
+first drained (``_stopping``, shown ``DEACTIVATING``) and only then told to stop.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from bgkit.errors import ServiceError
+from bgkit.local.provider import RequestContext
+from bgkit.local.services.ecs.checks import check_network, role_problem
+from bgkit.local.services.ecs.models import (
+    TASK,
+    find_cluster,
+    find_service,
+    invalid,
+    name_of,
+    page,
+    public,
+    set_key_of,
+    show_task,
+    task_arn,
+    usable_task_definition,
+)
+
+#: addresses AWS reserves at the start of every subnet (network, router, DNS, future)
+RESERVED_LOW = 4
+MAX_RUN_COUNT = 10
+USER_STOP_REASON = "Task stopped by user"
+
+
+def main_container(task_definition: dict[str, Any]) -> dict[str, Any]:
+    """The container the runtime runs: the first essential one with a port mapping."""
+    containers = task_definition["containerDefinitions"]
+    for container in containers:
+        if container.get("essential", True) and container.get("portMappings"):
+            return container
+    return next((c for c in containers if c.get("essential", True)), containers[0])
+
+
+def _free_address(ctx: RequestContext, subnet: dict[str, Any], used: set[str]) -> str:
+    network = ipaddress.ip_network(subnet["CidrBlock"])
+    for offset in range(RESERVED_LOW, network.num_addresses - 1):
+        address = str(network.network_address + offset)
+        if address not in used:
+            return address
+    raise invalid(f"The subnet {subnet['SubnetId']} has no free IP address left.")
+
+
+def _pick_subnet(ctx: RequestContext, subnets: list[str], tasks: list[dict[str, Any]]) -> str:
+    """The subnet with fewest live tasks among ``tasks`` (ECS spreads tasks across zones)."""
+    load = {subnet: 0 for subnet in subnets}
+    for task in tasks:
+        subnet = task.get("_subnet")
+        if subnet in load and task.get("lastStatus") != "STOPPED":
+            load[subnet] += 1
+    return min(subnets, key=lambda s: (load[s], subnets.index(s)))
+
+
+def new_task(
+    ctx: RequestContext,
+    cluster: dict[str, Any],
+    task_definition: dict[str, Any],
+    network: dict[str, Any] | None,
+    *,
+    started_by: str | None = None,
+    group: str | None = None,
+    set_record: dict[str, Any] | None = None,
+    set_kind: str | None = None,
+    service_key: str | None = None,
+    siblings: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Make and store a ``PROVISIONING`` task (see the module docstring for its contract)."""
+    records = ctx.records(TASK)
+    all_tasks = records.list()
+    task_id = ctx.ids.hex("ecs-task", 32)
+    arn = task_arn(ctx, cluster["clusterName"], task_id)
+    now = ctx.now()
+    container = main_container(task_definition)
+    subnet_ids = (network or {}).get("awsvpcConfiguration", {}).get("subnets") or []
+    subnet = (
+        ctx.records("subnet").get(_pick_subnet(ctx, subnet_ids, siblings or []))
+        if (subnet_ids)
+        else None
+    )
+    used = {t["_private_ip"] for t in all_tasks if t.get("_private_ip")}
+    address = _free_address(ctx, subnet, used) if subnet else "127.0.0.1"
+    zone = subnet["AvailabilityZone"] if subnet else f"{ctx.region}a"
+    mappings = container.get("portMappings") or []
+    log = container.get("logConfiguration") or {}
+    options = log.get("options") or {} if log.get("logDriver") == "awslogs" else {}
+    prefix = options.get("awslogs-stream-prefix")
+    eni = f"eni-{ctx.ids.hex('ecs-eni', 17)}"
+    mac = ":".join(ctx.ids.hex("ecs-mac", 12)[i : i + 2] for i in range(0, 12, 2))
+    dns_suffix = "ec2.internal" if ctx.region == "us-east-1" else f"{ctx.region}.compute.internal"
+    private_dns = f"ip-{address.replace('.', '-')}.{dns_suffix}"
+    ordered = [container] + [
+        c for c in task_definition["containerDefinitions"] if c["name"] != container["name"]
+    ]
+    task: dict[str, Any] = {
+        "taskArn": arn,
+        "clusterArn": cluster["clusterArn"],
+        "taskDefinitionArn": task_definition["taskDefinitionArn"],
+        "group": group or f"family:{task_definition['family']}",
+        "lastStatus": "PROVISIONING",
+        "desiredStatus": "RUNNING",
+        "launchType": "FARGATE",
+        "platformVersion": "1.4.0",
+        "platformFamily": "Linux",
+        "cpu": task_definition.get("cpu"),
+        "memory": task_definition.get("memory"),
+        "createdAt": now,
+        "version": 1,
+        "availabilityZone": zone,
+        "connectivity": "CONNECTED",
+        "connectivityAt": now,
+        "healthStatus": "UNKNOWN",
+        "enableExecuteCommand": False,
+        "ephemeralStorage": {"sizeInGiB": 20},
+        "overrides": {
+            "containerOverrides": [{"name": c["name"]} for c in ordered],
+            "inferenceAcceleratorOverrides": [],
+        },
+        "attributes": [{"name": "ecs.cpu-architecture", "value": "x86_64"}],
+        "tags": [],
+        "containers": [
+            {
+                "containerArn": ctx.arn(
+                    "ecs",
+                    f"container/{cluster['clusterName']}/{task_id}/{ctx.ids.uuid('ecs-container')}",
+                ),
+                "taskArn": arn,
+                "name": c["name"],
+                "image": c.get("image", ""),
+                "lastStatus": "PENDING",
+                "networkInterfaces": [{"attachmentId": eni, "privateIpv4Address": address}]
+                if subnet
+                else [],
+                "healthStatus": "UNKNOWN",
+                "cpu": str(c.get("cpu", 0)),
+                **({"memory": str(c["memory"])} if c.get("memory") else {}),
+            }
+            for c in ordered
+        ],
+        "attachments": [],
+        "_task_set_arn": set_key_of(set_record) if set_record else None,
+        "_set_kind": set_kind,
+        "_service_key": service_key,
+        "_subnet": subnet["SubnetId"] if subnet else None,
+        "_private_ip": address,
+        "_container": {
+            "name": container["name"],
+            "image": container.get("image", ""),
+            "entryPoint": container.get("entryPoint"),
+            "command": container.get("command"),
+            "environment": {
+                e["name"]: e.get("value", "") for e in container.get("environment", [])
+            },
+            "containerPort": mappings[0].get("containerPort") if mappings else None,
+        },
+        "_log": {
+            "group": options.get("awslogs-group"),
+            "stream": f"{prefix}/{container['name']}/{task_id}" if prefix else None,
+        },
+        "_stopping": None,
+    }
+    if started_by:
+        task["startedBy"] = started_by
+    if subnet:
+        task["attachments"] = [
+            {
+                "id": ctx.ids.uuid("ecs-attachment"),
+                "type": "ElasticNetworkInterface",
+                "status": "PRECREATED",
+                "details": [
+                    {"name": "subnetId", "value": subnet["SubnetId"]},
+                    {"name": "networkInterfaceId", "value": eni},
+                    {"name": "macAddress", "value": mac},
+                    {"name": "privateDnsName", "value": private_dns},
+                    {"name": "privateIPv4Address", "value": address},
+                ],
+            }
+        ]
+    records.put(arn, task)
+    return task
+
+
+def find_task(ctx: RequestContext, cluster: dict[str, Any], reference: str) -> dict[str, Any]:
+    task_id = name_of(reference)
+    record = ctx.records(TASK).get(task_arn(ctx, cluster["clusterName"], task_id))
+    if record is None:
+        raise invalid("The referenced task was not found.")
+    return record
+
+
+def request_stop(task: dict[str, Any], now: float, reason: str) -> None:
+    """Tell the runtime to stop a task (no draining: StopTask does not drain, as on AWS)."""
+    if task["desiredStatus"] == "STOPPED":
+        return
+    stopping = task.get("_stopping") or {}
+    task["desiredStatus"] = "STOPPED"
+    task["stoppingAt"] = stopping.get("at", now)
+    task["stoppedReason"] = stopping.get("reason", reason)
+    task["_stopping"] = None
+
+
+class TaskOperations:
+    """ListTasks, DescribeTasks, StopTask and RunTask, mixed into the ECS provider."""
+
+    def list_tasks(
+        self,
+        ctx: RequestContext,
+        cluster: str | None = None,
+        family: str | None = None,
+        started_by: str | None = None,
+        service_name: str | None = None,
+        desired_status: str | None = None,
+        launch_type: str | None = None,
+        next_token: str | None = None,
+        max_results: int | None = None,
+        **others: Any,
+    ) -> dict[str, Any]:
+        found_cluster = find_cluster(ctx, cluster)
+        group = None
+        if service_name:
+            group = f"service:{find_service(ctx, cluster, service_name)['serviceName']}"
+        wanted = desired_status or "RUNNING"
+        arns = []
+        for task in ctx.records(TASK).list():
+            shown = show_task(task)
+            if (
+                task["clusterArn"] == found_cluster["clusterArn"]
+                and shown["desiredStatus"] == wanted
+                and (group is None or task["group"] == group)
+                and (started_by is None or task.get("startedBy") == started_by)
+                and (launch_type is None or task["launchType"] == launch_type)
+                and (
+                    family is None
+                    or task["taskDefinitionArn"].rsplit("/", 1)[-1].split(":")[0] == family
+                )
+            ):
+                arns.append(task["taskArn"])
+        return page(arns, "taskArns", next_token, max_results, 100)
+
+    def describe_tasks(
+        self,
+        ctx: RequestContext,
+        tasks: list[str],
+        cluster: str | None = None,
+        include: list[str] | None = None,
+    ) -> dict[str, Any]:
+        found_cluster = find_cluster(ctx, cluster)
+        if len(tasks) > 100:
+            raise invalid("Tasks cannot have more than 100 elements")
+        shown, failures = [], []
+        for reference in tasks:
+            arn = task_arn(ctx, found_cluster["clusterName"], name_of(reference))
+            record = ctx.records(TASK).get(arn)
+            if record is None:
+                failures.append({"arn": arn, "reason": "MISSING"})
+            else:
+                shown.append(show_task(record))
+        return {"tasks": shown, "failures": failures}
+
+    def stop_task(
+        self, ctx: RequestContext, task: str, cluster: str | None = None, reason: str | None = None
+    ) -> dict[str, Any]:
+        found_cluster = find_cluster(ctx, cluster)
+        record = find_task(ctx, found_cluster, task)
+        if record["lastStatus"] != "STOPPED":
+            request_stop(record, ctx.now(), reason or USER_STOP_REASON)
+            ctx.records(TASK).put(record["taskArn"], record)
+        return {"task": show_task(record)}
+
+    def run_task(
+        self,
+        ctx: RequestContext,
+        task_definition: str,
+        cluster: str | None = None,
+        count: int | None = None,
+        launch_type: str | None = None,
+        network_configuration: dict[str, Any] | None = None,
+        started_by: str | None = None,
+        group: str | None = None,
+        tags: list[dict[str, str]] | None = None,
+        capacity_provider_strategy: list[dict[str, Any]] | None = None,
+        **others: Any,
+    ) -> dict[str, Any]:
+        found_cluster = find_cluster(ctx, cluster)
+        count = 1 if count is None else count
+        if not 1 <= count <= MAX_RUN_COUNT:
+            raise invalid("count must be between 1 and 10.")
+        if (launch_type or "FARGATE") != "FARGATE" or capacity_provider_strategy:
+            raise invalid(
+                "The bgkit local cloud runs tasks on Fargate only: use launchType FARGATE."
+            )
+        definition = usable_task_definition(ctx, task_definition)
+        if "FARGATE" not in definition["compatibilities"]:
+            raise invalid("Task definition does not support launch_type FARGATE.")
+        network = check_network(ctx, definition, network_configuration)
+        problem = role_problem(ctx, definition)
+        if problem:
+            raise invalid(problem)
+        made = []
+        for _ in range(count):
+            task = new_task(
+                ctx, found_cluster, definition, network, started_by=started_by, group=group
+            )
+            if tags:
+                task["tags"] = list(tags)
+                ctx.records(TASK).put(task["taskArn"], task)
+            made.append(public(task))
+        return {"tasks": made, "failures": []}
+
+
+def check_no_tasks(ctx: RequestContext, cluster: dict[str, Any]) -> None:
+    """``ClusterContainsTasksException`` while a cluster has tasks that did not stop."""
+    for task in ctx.records(TASK).list():
+        if task["clusterArn"] == cluster["clusterArn"] and task["lastStatus"] != "STOPPED":
+            raise ServiceError(
+                "ClusterContainsTasksException",
+                "The Cluster cannot be deleted while Tasks are active.",
+            )
