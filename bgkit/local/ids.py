@@ -56,3 +56,14 @@ class Ids:
 def arn(service: str, region: str, resource: str, account: str = ACCOUNT) -> str:
     """``arn:aws:<service>:<region>:<account>:<resource>``; IAM passes ``region=""``."""
     return f"arn:{PARTITION}:{service}:{region}:{account}:{resource}"
+
+
+def parse_arn(text: str) -> dict[str, str] | None:
+    """The parts of an ARN as botocore's ``ArnParser`` reads them — ``partition``, ``service``,
+    ``region``, ``account``, ``resource`` — or ``None`` when ``text`` is not an ARN."""
+    # botocore.utils brings botocore's HTTP machinery: loaded by the first ARN parsed, not by ids
+    from botocore.utils import ArnParser
+
+    if not ArnParser.is_arn(text):
+        return None
+    return ArnParser().parse_arn(text)
