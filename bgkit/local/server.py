@@ -95,7 +95,12 @@ class LocalCloud:
         self.providers = make_providers()
         self.components = dataplane_components() if dataplane else []
         self.gateway = Gateway(
-            service_model, self.providers, self.context, self.status, self._changed
+            service_model,
+            self.providers,
+            self.context,
+            self.status,
+            request_id=self.ids.request_id,
+            after_change=self._changed,
         )
         self.started_at = time.time()
         self._loop: asyncio.AbstractEventLoop | None = None

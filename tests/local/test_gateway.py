@@ -171,6 +171,36 @@ def test_unknown_service_is_refused_plainly(cloud):
     assert "sqs" in body
 
 
+def test_signing_names_come_from_the_served_services_models(cloud):
+    # botocore's signingName, else endpointPrefix: ELBv2 signs as elasticloadbalancing.
+    assert cloud.gateway.signing_names == {
+        "iam": "iam",
+        "sts": "sts",
+        "ec2": "ec2",
+        "elasticloadbalancing": "elbv2",
+        "ecs": "ecs",
+        "codedeploy": "codedeploy",
+        "logs": "logs",
+    }
+
+
+def test_classic_elb_signed_as_elasticloadbalancing_is_refused_plainly(cloud):
+    headers = {**FORM, "Authorization": SIGNED.replace("/iam/", "/elasticloadbalancing/")}
+    body = "Action=DescribeLoadBalancers&Version=2012-06-01"
+    status, response_headers, text = _raw(cloud, "POST", body, headers)
+    assert status == 400
+    assert response_headers["Content-Type"] == "text/plain"
+    assert "'elasticloadbalancing'" in text
+
+
+def test_responses_carry_the_request_ids_the_local_cloud_makes(cloud, client, monkeypatch):
+    monkeypatch.setattr(cloud.gateway, "request_id", lambda: "rid-of-the-cloud")
+    answered = client("iam").list_roles()
+    assert answered["ResponseMetadata"]["RequestId"] == "rid-of-the-cloud"
+    _, _, body = _raw(cloud, "POST", CREATE_ROLE, FORM)  # unsigned: the gateway's own refusal
+    assert "<RequestId>rid-of-the-cloud</RequestId>" in body
+
+
 def test_internal_failure_is_a_500_and_changes_nothing(cloud, client, monkeypatch):
     # A bug inside a provider: the call is answered as AWS's InternalFailure and rolled back.
     def broken(ctx, **params):

@@ -17,7 +17,9 @@ from bgkit.local.api.protocol import (
     HttpResponse,
     parse_request,
     serialize_error,
+    serialize_error_without_service,
     serialize_result,
+    unknown_operation_code,
 )
 
 from .roundtrip import service_model
@@ -119,6 +121,48 @@ def test_internal_failure_is_a_receiver_fault_with_status_500() -> None:
 def test_error_status_comes_from_the_model(service: str, code: str, status: int) -> None:
     response = serialize_error(service_model(service), ServiceError(code, "m"), "rid")
     assert response.status == status
+
+
+def test_unsigned_json_request_gets_the_json_envelope() -> None:
+    # Before the service is known: the envelope of the protocol the request looks like.
+    error = ServiceError(
+        "MissingAuthenticationTokenException", "Missing Authentication Token", status=403
+    )
+    request = _json_request("ecs", "ListClusters", {})
+    response = serialize_error_without_service(request, error, "rid-5")
+
+    parsed = _botocore_reads("ecs", response, "ListClusters")
+    assert response.status == 403
+    assert response.headers["Content-Type"] == "application/x-amz-json-1.1"
+    assert response.headers["x-amzn-RequestId"] == "rid-5"
+    assert parsed["Error"] == {
+        "Code": "MissingAuthenticationTokenException",
+        "Message": "Missing Authentication Token",
+    }
+
+
+def test_unsigned_form_request_gets_the_query_envelope_without_a_namespace() -> None:
+    error = ServiceError(
+        "MissingAuthenticationToken", "Request is missing Authentication Token", status=403
+    )
+    request = _form_request({"Action": "ListRoles", "Version": "2010-05-08"})
+    response = serialize_error_without_service(request, error, "rid-6")
+
+    parsed = _botocore_reads("iam", response, "ListRoles")
+    assert response.status == 403
+    assert response.headers["Content-Type"] == "text/xml"
+    assert b"<ErrorResponse><Error><Type>Sender</Type>" in response.body
+    assert parsed["Error"]["Code"] == "MissingAuthenticationToken"
+    assert parsed["Error"]["Message"] == "Request is missing Authentication Token"
+    assert parsed["ResponseMetadata"]["RequestId"] == "rid-6"
+
+
+@pytest.mark.parametrize(
+    ("service", "code"),
+    [("ecs", "UnknownOperationException"), ("iam", "InvalidAction"), ("ec2", "InvalidAction")],
+)
+def test_unknown_operation_code_is_the_protocols(service: str, code: str) -> None:
+    assert unknown_operation_code(service_model(service)) == code
 
 
 # --- refusals ----------------------------------------------------------------------------------

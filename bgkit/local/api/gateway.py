@@ -7,18 +7,22 @@ SigV4 in the ``Authorization`` header — a header a page cannot send cross-orig
 preflight. The signature itself is not verified: the local cloud has one account and takes any
 credentials, like a local Docker daemon whose socket you can reach.
 
-The service comes from the credential scope's signing name, the region from its region, the
+The service comes from the credential scope's signing name (botocore's ``signingName`` of a served
+service's model, else its ``endpointPrefix``, as botocore signs), the region from its region, the
 operation from the protocol layer; the provider method ``xform_name(Operation)`` answers inside one
-store transaction, so a refusal leaves the state as it was.
+store transaction, so a refusal leaves the state as it was. Every AWS error, the gateway's own
+included (an unsigned request, an operation not implemented, a bug of ours), is written by the
+protocol layer; only the refusals that are not AWS's (a web page's request, a service not served)
+are plain text.
 """
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 import re
 import traceback
-import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qs
@@ -33,24 +37,19 @@ from bgkit.local.api.protocol import (
     HttpResponse,
     parse_request,
     serialize_error,
+    serialize_error_without_service,
     serialize_result,
+    unknown_operation_code,
 )
 from bgkit.local.process import STATUS_PATH
 from bgkit.local.provider import Provider, RequestContext
 
 log = logging.getLogger("bgkit.local")
 
-#: SigV4 signing name → botocore service name
-SIGNING_NAMES = {
-    "iam": "iam",
-    "sts": "sts",
-    "ec2": "ec2",
-    "elasticloadbalancing": "elbv2",
-    "ecs": "ecs",
-    "codedeploy": "codedeploy",
-    "logs": "logs",
-}
-ELBV2_VERSION = "2015-12-01"
+#: served services whose signing name another AWS service shares (ELBv2 signs as
+#: ``elasticloadbalancing``, like the classic ELB, which the local cloud does not serve): a request
+#: is theirs only when its ``Version``, if it sends one, is their model's API version
+SHARED_SIGNING_NAME = frozenset({"elbv2"})
 CREDENTIAL = re.compile(
     r"Credential=(?P<key>[^/,\s]+)/(?P<date>\d{8})/(?P<region>[^/]+)/(?P<service>[^/]+)/aws4_request"
 )
@@ -83,6 +82,7 @@ class Gateway:
         providers: botocore service name → the provider that answers it.
         context: makes the :class:`RequestContext` of a call from (service, operation, region).
         status: what ``GET /_bgkit/status`` answers (a small JSON-able dict).
+        request_id: makes the id of each response (``x-amzn-RequestId``, ``<RequestId>`` …).
         after_change: called after every call that succeeded (the data plane reconciles).
     """
 
@@ -92,13 +92,21 @@ class Gateway:
         providers: Mapping[str, Provider],
         context: Callable[[str, str, str], RequestContext],
         status: Callable[[], dict[str, Any]],
+        request_id: Callable[[], str],
         after_change: Callable[[], None] = lambda: None,
     ) -> None:
         self.models = models
         self.providers = providers
         self.context = context
         self.status = status
+        self.request_id = request_id
         self.after_change = after_change
+
+    @functools.cached_property
+    def signing_names(self) -> dict[str, str]:
+        """SigV4 signing name → botocore name of the served service signed so (read on first use:
+        the models load when the first request comes, not when the local cloud starts)."""
+        return {self.models(name).signing_name: name for name in self.providers}
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=16 * 1024 * 1024)
@@ -126,29 +134,29 @@ class Gateway:
 
     def dispatch(self, http: HttpRequest) -> HttpResponse:
         """Answer one request (no transport involved: tests may call this directly)."""
-        request_id = str(uuid.uuid4())
+        request_id = self.request_id()
         scope = CREDENTIAL.search(http.headers.get("authorization", ""))
         if scope is None:
-            return self._unauthenticated(http, request_id)
-        service_name = SIGNING_NAMES.get(scope["service"])
-        if service_name == "elbv2" and _query_value(http, "Version") not in (None, ELBV2_VERSION):
-            service_name = None
-        if service_name is None:
+            return _unauthenticated(http, request_id)
+        service_name = self.signing_names.get(scope["service"])
+        model = self.models(service_name) if service_name is not None else None
+        if model is None or (
+            service_name in SHARED_SIGNING_NAME
+            and _query_value(http, "Version") not in (None, model.api_version)
+        ):
             return _plain_error(
                 400,
                 f"the bgkit local cloud does not implement the service signed as "
-                f"{scope['service']!r}; it answers {', '.join(sorted(SIGNING_NAMES))}",
+                f"{scope['service']!r}; it answers {', '.join(sorted(self.signing_names))}",
             )
-        model = self.models(service_name)
         operation = None
         try:
             operation, params = parse_request(model, http)
             provider = self.providers.get(service_name)
             method = getattr(provider, xform_name(operation.name), None)
             if method is None:
-                raise UnknownOperationError(
-                    _unknown_code(model), model.signing_name or service_name, operation.name
-                )
+                code = unknown_operation_code(model)
+                raise UnknownOperationError(code, scope["service"], operation.name)
             ctx = self.context(service_name, operation.name, scope["region"])
             kwargs = {xform_name(name): value for name, value in params.items()}
             with ctx.store.transaction():
@@ -168,29 +176,15 @@ class Gateway:
         self.after_change()
         return serialize_result(operation, result, request_id)
 
-    def _unauthenticated(self, http: HttpRequest, request_id: str) -> HttpResponse:
-        """AWS's answer to an unsigned request, in the envelope of the protocol it looks like."""
-        target = http.headers.get("x-amz-target")
-        if target:
-            body = (
-                '{"__type":"MissingAuthenticationTokenException",'
-                '"message":"Missing Authentication Token"}'
-            )
-            return HttpResponse(
-                403,
-                {"Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": request_id},
-                body.encode(),
-            )
-        body = (
-            "<ErrorResponse><Error><Type>Sender</Type><Code>MissingAuthenticationToken</Code>"
-            "<Message>Request is missing Authentication Token</Message></Error>"
-            f"<RequestId>{request_id}</RequestId></ErrorResponse>"
-        )
-        return HttpResponse(403, {"Content-Type": "text/xml"}, body.encode())
 
-
-def _unknown_code(model: ServiceModel) -> str:
-    return "UnknownOperationException" if model.resolved_protocol == "json" else "InvalidAction"
+def _unauthenticated(http: HttpRequest, request_id: str) -> HttpResponse:
+    """AWS's answer to an unsigned request, in the envelope of the protocol it looks like."""
+    if http.headers.get("x-amz-target"):
+        code, message = "MissingAuthenticationTokenException", "Missing Authentication Token"
+    else:
+        code, message = "MissingAuthenticationToken", "Request is missing Authentication Token"
+    error = ServiceError(code, message, status=403)
+    return serialize_error_without_service(http, error, request_id)
 
 
 def _query_value(http: HttpRequest, name: str) -> str | None:

@@ -11,59 +11,23 @@ from __future__ import annotations
 
 import base64
 import binascii
-import datetime
-import email.utils
 import gzip
 import json
 import math
 import re
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
 from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
-from dateutil import parser as dateutil_parser
 
 from bgkit.errors import ServiceError, UnknownOperationError
+from bgkit.local.api.timestamps import parse_timestamp
+from bgkit.local.api.wire import HttpRequest
 
-if TYPE_CHECKING:
-    from bgkit.local.api.protocol import HttpRequest
-
-__all__ = ["Ec2RequestParser", "JsonRequestParser", "QueryRequestParser", "parse_timestamp"]
+__all__ = ["Ec2RequestParser", "JsonRequestParser", "QueryRequestParser", "RequestParser"]
 
 _SPECIAL_FLOATS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
-
-
-def parse_timestamp(value: Any) -> datetime.datetime:
-    """A timestamp of the wire as an aware UTC ``datetime``.
-
-    Args:
-        value: epoch seconds (number or numeric string), ISO 8601 or RFC 822 text.
-
-    Raises:
-        ValueError: when ``value`` is none of these.
-    """
-    if isinstance(value, bool):
-        raise ValueError(f"not a timestamp: {value!r}")
-    if isinstance(value, (int, float)):
-        return datetime.datetime.fromtimestamp(value, datetime.timezone.utc)
-    if not isinstance(value, str):
-        raise ValueError(f"not a timestamp: {value!r}")
-    text = value.strip()
-    try:
-        return datetime.datetime.fromtimestamp(float(text), datetime.timezone.utc)
-    except (ValueError, OverflowError):
-        pass
-    try:
-        parsed = dateutil_parser.isoparse(text)
-    except (ValueError, OverflowError):
-        try:
-            parsed = email.utils.parsedate_to_datetime(text)
-        except (TypeError, ValueError) as error:
-            raise ValueError(f"not a timestamp: {value!r}") from error
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=datetime.timezone.utc)
-    return parsed.astimezone(datetime.timezone.utc)
 
 
 class RequestParser:

@@ -9,13 +9,18 @@ params (:func:`parse_request`); after the provider has answered, it turns the re
 
 The protocol of a service is the one boto3 resolves (``ServiceModel.resolved_protocol``): for a
 model that lists several (CodeDeploy also offers ``smithy-rpc-v2-cbor``) it is the first of ours
-that the model offers. Parsing lives in :mod:`bgkit.local.api.parsers`, writing in
-:mod:`bgkit.local.api.serializers`.
+that the model offers. An error answered before the service is known (an unsigned request) is
+written in the envelope of the protocol the request looks like
+(:func:`serialize_error_without_service`).
+
+Parsing lives in :mod:`bgkit.local.api.parsers`, writing in :mod:`bgkit.local.api.serializers`;
+both build on the leaf modules :mod:`bgkit.local.api.wire` (the HTTP values) and
+:mod:`bgkit.local.api.timestamps`, so imports go one way: leaves ← parsers, serialisers ← this
+module ← the gateway.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from botocore.model import NoShapeFoundError, OperationModel, ServiceModel, Shape
@@ -33,6 +38,7 @@ from bgkit.local.api.serializers import (
     QueryResponseSerializer,
     ResponseSerializer,
 )
+from bgkit.local.api.wire import HttpRequest, HttpResponse
 
 __all__ = [
     "PROTOCOLS",
@@ -42,7 +48,9 @@ __all__ = [
     "parse_request",
     "protocol_of",
     "serialize_error",
+    "serialize_error_without_service",
     "serialize_result",
+    "unknown_operation_code",
 ]
 
 _PARSERS: dict[str, type[RequestParser]] = {
@@ -57,34 +65,9 @@ _SERIALIZERS: dict[str, type[ResponseSerializer]] = {
 }
 #: the wire protocols the local cloud speaks
 PROTOCOLS = tuple(_PARSERS)
-
-
-@dataclass
-class HttpRequest:
-    """An HTTP request as the gateway received it.
-
-    Attributes:
-        method: ``"POST"``, ``"GET"`` …
-        path: the path, without the query string.
-        query: the query string, as ``urllib.parse.parse_qs(..., keep_blank_values=True)``.
-        headers: the headers, keys lower-cased.
-        body: the raw body.
-    """
-
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]
-    body: bytes
-
-
-@dataclass
-class HttpResponse:
-    """An HTTP response for the gateway to send."""
-
-    status: int
-    headers: dict[str, str]
-    body: bytes
+#: the JSON version of an error answered before the service is known: that of every JSON service
+#: the local cloud serves (ECS, CodeDeploy, CloudWatch Logs)
+UNKNOWN_SERVICE_JSON_VERSION = "1.1"
 
 
 def protocol_of(service_model: ServiceModel) -> str:
@@ -139,8 +122,7 @@ def serialize_result(
             seconds.
         request_id: the id the response carries.
     """
-    service_model = operation_model.service_model
-    serializer = _SERIALIZERS[protocol_of(service_model)](service_model)
+    serializer = _serializer(operation_model.service_model)
     headers, body = serializer.serialize_result(operation_model, result, request_id)
     return HttpResponse(200, headers, body)
 
@@ -161,15 +143,45 @@ def serialize_error(
             protocols, accepted so the gateway need not care).
     """
     del operation_model
-    serializer = _SERIALIZERS[protocol_of(service_model)](service_model)
-    headers, body = serializer.serialize_error(error, request_id)
+    headers, body = _serializer(service_model).serialize_error(error, request_id)
     return HttpResponse(error_status(service_model, error), headers, body)
 
 
-def error_status(service_model: ServiceModel, error: ServiceError) -> int:
-    """The HTTP status of ``error``: its own, else its error shape's, else 400 (500 for faults)."""
+def serialize_error_without_service(
+    request: HttpRequest, error: ServiceError, request_id: str
+) -> HttpResponse:
+    """The error response for a request whose service is not known (it is not signed).
+
+    It is written in the envelope of the protocol the request looks like: ``json`` when it names
+    its operation in ``X-Amz-Target`` (JSON :data:`UNKNOWN_SERVICE_JSON_VERSION`), else ``query``
+    (no XML namespace).
+
+    Args:
+        request: the request refused.
+        error: the code, message and status of the error (400, or 500 for a fault, if none).
+        request_id: the id the response carries.
+    """
+    serializer: ResponseSerializer
+    if request.headers.get("x-amz-target"):
+        serializer = JsonResponseSerializer(UNKNOWN_SERVICE_JSON_VERSION)
+    else:
+        serializer = QueryResponseSerializer()
+    headers, body = serializer.serialize_error(error, request_id)
+    return HttpResponse(error_status(None, error), headers, body)
+
+
+def unknown_operation_code(service_model: ServiceModel) -> str:
+    """The error code with which the service's protocol refuses an operation it does not know."""
+    return _PARSERS[protocol_of(service_model)].UNKNOWN_OPERATION_CODE
+
+
+def error_status(service_model: ServiceModel | None, error: ServiceError) -> int:
+    """The HTTP status of ``error``: its own, else its error shape's (when the service is known),
+    else 400 (500 for faults)."""
     if error.status is not None:
         return error.status
+    if service_model is None:
+        return 400 if error.sender_fault else 500
     shape = _error_shape(service_model, error.code)
     if shape is not None:
         trait = shape.metadata.get("error") or {}
@@ -179,6 +191,10 @@ def error_status(service_model: ServiceModel, error: ServiceError) -> int:
         if shape._shape_model.get("fault"):
             return 500
     return 400 if error.sender_fault else 500
+
+
+def _serializer(service_model: ServiceModel) -> ResponseSerializer:
+    return _SERIALIZERS[protocol_of(service_model)].for_service(service_model)
 
 
 def _error_shape(service_model: ServiceModel, code: str) -> Shape | None:

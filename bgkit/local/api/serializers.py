@@ -12,8 +12,6 @@ seven services' output shapes use, are not written. Errors carry a code and a me
 from __future__ import annotations
 
 import base64
-import datetime
-import email.utils
 import json
 import math
 from typing import Any, ClassVar
@@ -23,9 +21,14 @@ from botocore import xform_name
 from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
 
 from bgkit.errors import ServiceError
-from bgkit.local.api.parsers import parse_timestamp
+from bgkit.local.api.timestamps import format_timestamp
 
-__all__ = ["Ec2ResponseSerializer", "JsonResponseSerializer", "QueryResponseSerializer"]
+__all__ = [
+    "Ec2ResponseSerializer",
+    "JsonResponseSerializer",
+    "QueryResponseSerializer",
+    "ResponseSerializer",
+]
 
 Headers = dict[str, str]
 _XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -37,30 +40,6 @@ def member_value(data: dict[str, Any], name: str) -> Any:
     if value is None:
         value = data.get(xform_name(name))
     return value
-
-
-def to_datetime(value: Any) -> datetime.datetime:
-    """A result's timestamp (``datetime``, epoch seconds or text) as an aware ``datetime``."""
-    if isinstance(value, datetime.datetime):
-        if value.tzinfo is None:
-            return value.replace(tzinfo=datetime.timezone.utc)
-        return value
-    return parse_timestamp(value)
-
-
-def format_timestamp(value: Any, timestamp_format: str) -> str | int | float:
-    """``value`` in a model's ``timestampFormat``: iso8601, unixTimestamp or rfc822."""
-    moment = to_datetime(value).astimezone(datetime.timezone.utc)
-    kind = timestamp_format.lower()
-    if kind == "unixtimestamp":
-        seconds = moment.timestamp()
-        return int(seconds) if seconds.is_integer() else round(seconds, 6)
-    if kind == "rfc822":
-        return email.utils.format_datetime(moment.replace(microsecond=0), usegmt=True)
-    if moment.microsecond:
-        millis = f"{moment.microsecond / 1e6:.3f}"[1:]
-        return moment.strftime("%Y-%m-%dT%H:%M:%S") + millis + "Z"
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def format_float(value: Any) -> float | str:
@@ -79,10 +58,19 @@ def encode_blob(value: Any) -> str:
 
 
 class ResponseSerializer:
-    """What the serialisers share: the protocol's timestamp format and content type."""
+    """What the serialisers share: the protocol's timestamp format and content type.
+
+    A serialiser is made for a service with :meth:`for_service`, or directly from its envelope's
+    parameters (JSON version, XML namespace) for an error answered before any service is known.
+    """
 
     content_type: str
     TIMESTAMP_FORMAT: ClassVar[str]
+
+    @classmethod
+    def for_service(cls, service_model: ServiceModel) -> ResponseSerializer:
+        """The serialiser of ``service_model``'s responses (its JSON version, its XML namespace)."""
+        raise NotImplementedError
 
     def serialize_result(
         self, operation: OperationModel, result: dict[str, Any] | None, request_id: str
@@ -106,9 +94,12 @@ class JsonResponseSerializer(ResponseSerializer):
 
     TIMESTAMP_FORMAT = "unixTimestamp"
 
-    def __init__(self, service_model: ServiceModel) -> None:
-        version = service_model.metadata.get("jsonVersion", "1.0")
-        self.content_type = f"application/x-amz-json-{version}"
+    def __init__(self, json_version: str) -> None:
+        self.content_type = f"application/x-amz-json-{json_version}"
+
+    @classmethod
+    def for_service(cls, service_model: ServiceModel) -> JsonResponseSerializer:
+        return cls(service_model.metadata.get("jsonVersion", "1.0"))
 
     def serialize_result(
         self, operation: OperationModel, result: dict[str, Any] | None, request_id: str
@@ -174,8 +165,12 @@ class QueryResponseSerializer(ResponseSerializer):
     #: the element of a non-flattened list's items when the model names none
     LIST_ITEM = "member"
 
-    def __init__(self, service_model: ServiceModel) -> None:
-        self.namespace = service_model.metadata.get("xmlNamespace")
+    def __init__(self, namespace: str | None = None) -> None:
+        self.namespace = namespace
+
+    @classmethod
+    def for_service(cls, service_model: ServiceModel) -> QueryResponseSerializer:
+        return cls(service_model.metadata.get("xmlNamespace"))
 
     def serialize_result(
         self, operation: OperationModel, result: dict[str, Any] | None, request_id: str
