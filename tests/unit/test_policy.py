@@ -10,14 +10,13 @@ import pytest
 from botocore.validate import validate_parameters
 
 from bgkit.errors import ServiceError
+from bgkit.local.services.iam.documents import managed_policies, parse_document
 from bgkit.local.services.iam.evaluation import (
     NamedPolicy,
     arn_like,
     condition_holds,
     evaluate,
-    managed_policies,
     not_authorized_message,
-    parse_document,
     trust_decision,
 )
 

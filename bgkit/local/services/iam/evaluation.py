@@ -1,4 +1,4 @@
-"""IAM policy documents: their validation, their evaluation, and where a role's policies are.
+"""IAM's policy evaluation: matching actions and resources, conditions, and the decision.
 
 The core is pure: :func:`evaluate` takes policy documents (a role's identity policies: attached
 AWS-managed and customer-managed ones and its inline ones), an action, a resource ARN and the
@@ -9,157 +9,40 @@ why. :func:`trust_decision` answers whether a role's trust policy lets a service
 ``*`` and ``?``; ``Resource``/``NotResource`` match case-sensitively; every condition operator
 and every key of a statement must hold, any one value of a key suffices.
 
-:func:`parse_document` validates a document the way IAM does when it is stored, with IAM's
-``MalformedPolicyDocument`` messages.
-
-Where a role's policies are kept, and the questions other services ask of a role, are in
-:mod:`.models`.
+:func:`matches` lists every statement that applies to a request (IAM's policy simulator reports
+them all), :func:`condition_keys` the keys their conditions read. Parsing and validating
+documents is :mod:`.documents`'s concern; where a role's policies are, and the questions other
+services ask of a role, are in :mod:`.models`.
 """
 
 from __future__ import annotations
 
-import json
+import ipaddress
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from functools import cache, lru_cache
+from datetime import datetime, timezone
+from functools import lru_cache
+from operator import eq, ge, gt, le, lt
 from typing import Any
 
-from bgkit.data import DATA
-from bgkit.errors import ServiceError
+from bgkit.local.services.iam.documents import as_list, principal_names, statements
 
-#: where the AWS managed policies the local cloud knows are kept, one JSON file each.
-MANAGED_DIR = DATA / "iam" / "managed"
-
-MALFORMED = "MalformedPolicyDocument"
-
-TRUST_ACTIONS = ("sts:AssumeRole", "sts:AssumeRoleWithSAML", "sts:AssumeRoleWithWebIdentity")
-_TOP_KEYS = {"Version", "Id", "Statement"}
-_STATEMENT_KEYS = {
-    "Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource",
-    "NotResource", "Condition",
-}  # fmt: skip
-
-
-# --- validation ------------------------------------------------------------------------------
-
-
-def _malformed(message: str) -> ServiceError:
-    return ServiceError(MALFORMED, message)
-
-
-def _as_list(value: Any) -> list[Any]:
-    return list(value) if isinstance(value, list) else [value]
-
-
-def statements(document: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """A document's statements as a list (IAM accepts one statement object or a list)."""
-    return [s for s in _as_list(document.get("Statement", [])) if isinstance(s, dict)]
-
-
-def parse_document(text: str, *, trust: bool = False) -> dict[str, Any]:
-    """Parse and validate a policy document as IAM does when it is stored.
-
-    Args:
-        text: the document as sent (JSON text).
-        trust: ``True`` for a role's trust policy (``AssumeRolePolicyDocument``), which names a
-            ``Principal`` and no ``Resource``; ``False`` for an identity policy, which names a
-            ``Resource`` and no ``Principal``.
-
-    Returns:
-        The parsed document.
-
-    Raises:
-        ServiceError: ``MalformedPolicyDocument`` with IAM's message for the first problem.
-    """
-    try:
-        document = json.loads(text)
-    except ValueError:
-        raise _malformed(
-            "This policy contains invalid Json" if trust else "Syntax errors in policy."
-        ) from None
-    if not isinstance(document, dict) or not _TOP_KEYS.issuperset(document):
-        raise _malformed("Syntax errors in policy.")
-    body = document.get("Statement")
-    if not body or not all(isinstance(s, dict) for s in _as_list(body)):
-        raise _malformed("Syntax errors in policy.")
-    for statement in _as_list(body):
-        _check_statement_syntax(statement)
-    if document.get("Version") != "2012-10-17":
-        raise _malformed("Policy document must be version 2012-10-17 or greater.")
-    sids = [s["Sid"] for s in _as_list(body) if s.get("Sid")]
-    if len(sids) != len(set(sids)):
-        raise _malformed("Statement IDs (SID) in a single policy must be unique.")
-    for statement in _as_list(body):
-        _check_statement_meaning(statement, trust=trust)
-    return document
-
-
-def _check_statement_syntax(statement: dict[str, Any]) -> None:
-    effect = statement.get("Effect")
-    if (
-        not _STATEMENT_KEYS.issuperset(statement)
-        or effect not in ("Allow", "Deny")
-        or ("Action" in statement and "NotAction" in statement)
-        or ("Resource" in statement and "NotResource" in statement)
-    ):
-        raise _malformed("Syntax errors in policy.")
-    for key in ("Action", "NotAction", "Resource", "NotResource"):
-        if key in statement and not all(isinstance(v, str) for v in _as_list(statement[key])):
-            raise _malformed("Syntax errors in policy.")
-    condition = statement.get("Condition", {})
-    if not isinstance(condition, dict) or not all(isinstance(b, dict) for b in condition.values()):
-        raise _malformed("Syntax errors in policy.")
-
-
-def _check_statement_meaning(statement: dict[str, Any], *, trust: bool) -> None:
-    actions = _as_list(statement.get("Action", statement.get("NotAction", [])))
-    if not actions:
-        raise _malformed("Policy statement must contain actions.")
-    for action in actions:
-        if action != "*" and ":" not in action:
-            raise _malformed(
-                "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc."
-            )
-    if trust:
-        if "Resource" in statement or "NotResource" in statement:
-            raise _malformed("Has prohibited field Resource.")
-        if not all(a in TRUST_ACTIONS or a == "sts:*" for a in actions):
-            raise _malformed(
-                "Trust Policy statement actions can only be sts:AssumeRole, "
-                "sts:AssumeRoleWithSAML,  and sts:AssumeRoleWithWebIdentity"
-            )
-        if "Principal" not in statement and "NotPrincipal" not in statement:
-            raise _malformed("AssumeRolepolicy contained an invalid principal element.")
-        for key in ("Principal", "NotPrincipal"):
-            principal = statement.get(key)
-            services = _principal_names(principal, "Service") if principal != "*" else []
-            for name in services:
-                if not known_service_principal(name):
-                    raise _malformed(f'Invalid principal in policy: "SERVICE":"{name}"')
-        return
-    if "Principal" in statement or "NotPrincipal" in statement:
-        raise _malformed("Policy document should not specify a principal.")
-    resources = _as_list(statement.get("Resource", statement.get("NotResource", [])))
-    if not resources:
-        raise _malformed("Policy statement must contain resources.")
-    for resource in resources:
-        if resource != "*" and not resource.startswith("arn:"):
-            raise _malformed(f'Resource {resource} must be in ARN format or "*".')
-
-
-def known_service_principal(name: str) -> bool:
-    """Whether IAM knows ``name`` (``codedeploy.amazonaws.com``, or a regional
-    ``codedeploy.eu-west-1.amazonaws.com``) as a service principal (``data/iam/``)."""
-    match = re.fullmatch(r"(.+?)(\.[a-z]{2}(?:-[a-z]+)+-\d)?\.amazonaws\.com", name)
-    return bool(match) and match.group(1) in _service_principals()
-
-
-@lru_cache(maxsize=1)
-def _service_principals() -> frozenset[str]:
-    return frozenset(json.loads((DATA / "iam" / "service-principals.json").read_text())["services"])
-
+__all__ = [
+    "Decision",
+    "Match",
+    "NamedPolicy",
+    "applies",
+    "arn_like",
+    "condition_holds",
+    "condition_keys",
+    "conditions_hold",
+    "evaluate",
+    "like",
+    "matches",
+    "not_authorized_message",
+    "trust_decision",
+]
 
 # --- matching --------------------------------------------------------------------------------
 
@@ -186,7 +69,7 @@ def arn_like(pattern: str, value: str) -> bool:
 
 
 def _matches_any(patterns: Any, value: str, *, ignore_case: bool) -> bool:
-    return any(like(p, value, ignore_case=ignore_case) for p in _as_list(patterns))
+    return any(like(p, value, ignore_case=ignore_case) for p in as_list(patterns))
 
 
 def _text(value: Any) -> str:
@@ -195,13 +78,52 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-_STRING_TESTS = {
+# --- conditions ------------------------------------------------------------------------------
+
+
+def _date(text: str) -> float:
+    """A date condition value: ISO 8601 (``2026-01-01T12:00:00Z``, ``2026-01-01``) or epoch
+    seconds."""
+    try:
+        return float(text)
+    except ValueError:
+        stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return stamp.replace(tzinfo=stamp.tzinfo or timezone.utc).timestamp()
+
+
+def _ordered(parse: Callable[[str], Any], compare: Callable[[Any, Any], bool]) -> Callable:
+    """A test comparing the request's value to the policy's, both read by ``parse``; a value
+    that does not parse never matches."""
+
+    def test(pattern: str, value: str) -> bool:
+        try:
+            return compare(parse(value), parse(pattern))
+        except ValueError:
+            return False
+
+    return test
+
+
+def _in_network(pattern: str, value: str) -> bool:
+    try:
+        return ipaddress.ip_address(value) in ipaddress.ip_network(pattern, strict=False)
+    except ValueError:
+        return False
+
+
+_COMPARISONS = {"Equals": eq, "LessThan": lt, "LessThanEquals": le, "GreaterThan": gt,
+                "GreaterThanEquals": ge}  # fmt: skip
+_TESTS: dict[str, Callable[[str, str], bool]] = {
     "StringEquals": lambda p, v: p == v,
     "StringEqualsIgnoreCase": lambda p, v: p.lower() == v.lower(),
     "StringLike": lambda p, v: like(p, v),
     "ArnEquals": arn_like,
     "ArnLike": arn_like,
     "Bool": lambda p, v: p.lower() == v.lower(),
+    "IpAddress": _in_network,
+    "BinaryEquals": lambda p, v: p == v,  # both base64 text
+    **{f"Numeric{name}": _ordered(float, compare) for name, compare in _COMPARISONS.items()},
+    **{f"Date{name}": _ordered(_date, compare) for name, compare in _COMPARISONS.items()},
 }
 _NEGATIONS = {
     "StringNotEquals": "StringEquals",
@@ -209,6 +131,9 @@ _NEGATIONS = {
     "StringNotLike": "StringLike",
     "ArnNotEquals": "ArnEquals",
     "ArnNotLike": "ArnLike",
+    "NumericNotEquals": "NumericEquals",
+    "DateNotEquals": "DateEquals",
+    "NotIpAddress": "IpAddress",
 }
 
 
@@ -218,15 +143,16 @@ def _lookup(context: Mapping[str, Any], key: str) -> list[str] | None:
         if name.lower() == key.lower():
             if value is None:
                 return None
-            return [_text(v) for v in _as_list(value)]
+            return [_text(v) for v in as_list(value)]
     return None
 
 
 def condition_holds(operator: str, key: str, expected: Any, context: Mapping[str, Any]) -> bool:
     """Whether one ``"<operator>": {"<key>": <expected>}`` condition holds for the request.
 
-    Supports the String*, Arn*, ``Bool`` and ``Null`` operators with the ``IfExists`` suffix and
-    the ``ForAnyValue:`` / ``ForAllValues:`` set qualifiers. A key absent from the request makes a
+    Supports the String*, Arn*, Numeric*, Date*, ``Bool``, ``BinaryEquals``, ``IpAddress``,
+    ``NotIpAddress`` and ``Null`` operators with the ``IfExists`` suffix and the
+    ``ForAnyValue:`` / ``ForAllValues:`` set qualifiers. A key absent from the request makes a
     positive operator false and a negated one (``StringNotEquals`` …) true, as IAM documents;
     ``...IfExists`` makes it true. An operator the local cloud does not know never holds.
     """
@@ -234,11 +160,11 @@ def condition_holds(operator: str, key: str, expected: Any, context: Mapping[str
     if_exists = base.endswith("IfExists")
     base = base.removesuffix("IfExists")
     values = _lookup(context, key)
-    patterns = [_text(p) for p in _as_list(expected)]
+    patterns = [_text(p) for p in as_list(expected)]
     if base == "Null":
         return (values is None) == (patterns[0].lower() == "true")
     negated = base in _NEGATIONS
-    test = _STRING_TESTS.get(_NEGATIONS.get(base, base))
+    test = _TESTS.get(_NEGATIONS.get(base, base))
     if test is None:
         return False
     if values is None:
@@ -264,7 +190,9 @@ def conditions_hold(condition: Mapping[str, Any], context: Mapping[str, Any]) ->
     )
 
 
-def _statement_applies(statement: Mapping[str, Any], action: str, resource: str | None) -> bool:
+def applies(statement: Mapping[str, Any], action: str, resource: str | None) -> bool:
+    """Whether a statement's ``Action``/``NotAction`` and ``Resource``/``NotResource`` cover the
+    request (``resource=None`` skips the resource, as for a trust policy)."""
     if "Action" in statement:
         if not _matches_any(statement["Action"], action, ignore_case=True):
             return False
@@ -291,6 +219,19 @@ class NamedPolicy:
 
     name: str
     document: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Match:
+    """A statement that applies to a request: its policy, its index there (0-based), itself."""
+
+    policy: NamedPolicy
+    index: int
+    statement: Mapping[str, Any]
+
+    @property
+    def effect(self) -> str:
+        return str(self.statement.get("Effect"))
 
 
 @dataclass(frozen=True)
@@ -328,6 +269,37 @@ def _as_named(policies: Iterable[NamedPolicy | Mapping[str, Any]]) -> list[Named
     ]
 
 
+def matches(
+    policies: Iterable[NamedPolicy | Mapping[str, Any]],
+    action: str,
+    resource: str,
+    context: Mapping[str, Any] | None = None,
+) -> list[Match]:
+    """Every statement, in order, that covers the request and whose conditions hold."""
+    context = context or {}
+    return [
+        Match(policy, index, statement)
+        for policy in _as_named(policies)
+        for index, statement in enumerate(statements(policy.document))
+        if applies(statement, action, resource)
+        and conditions_hold(statement.get("Condition", {}), context)
+    ]
+
+
+def condition_keys(
+    policies: Iterable[NamedPolicy | Mapping[str, Any]], action: str, resource: str
+) -> list[str]:
+    """The condition keys (as first spelt) of the statements that cover action and resource."""
+    keys: dict[str, str] = {}
+    for policy in _as_named(policies):
+        for statement in statements(policy.document):
+            if applies(statement, action, resource):
+                for block in statement.get("Condition", {}).values():
+                    for key in block:
+                        keys.setdefault(key.lower(), key)
+    return list(keys.values())
+
+
 def evaluate(
     policies: Iterable[NamedPolicy | Mapping[str, Any]],
     action: str,
@@ -347,40 +319,20 @@ def evaluate(
         The :class:`Decision`: the first explicit deny if any, else the first allow, else an
         implicit deny.
     """
-    context = context or {}
-    allow: Decision | None = None
-    for policy in _as_named(policies):
-        for index, statement in enumerate(statements(policy.document)):
-            if not _statement_applies(statement, action, resource):
-                continue
-            if not conditions_hold(statement.get("Condition", {}), context):
-                continue
-            cite = _cite(policy, index, statement)
-            if statement.get("Effect") == "Deny":
+    found = matches(policies, action, resource, context)
+    for effect, verb in (("Deny", "explicitly denied"), ("Allow", "allowed")):
+        for match in found:
+            if match.effect == effect:
+                cite = _cite(match.policy, match.index, match.statement)
                 return Decision(
-                    False, "Deny", f"{action} on {resource} is explicitly denied by {cite}",
-                    policy.name, index, statement.get("Sid"),
+                    effect == "Allow", effect, f"{action} on {resource} is {verb} by {cite}",
+                    match.policy.name, match.index, match.statement.get("Sid"),
                 )  # fmt: skip
-            if allow is None and statement.get("Effect") == "Allow":
-                allow = Decision(
-                    True, "Allow", f"{action} on {resource} is allowed by {cite}",
-                    policy.name, index, statement.get("Sid"),
-                )  # fmt: skip
-    if allow is not None:
-        return allow
     return Decision(
         False, "ImplicitDeny", f"no statement allows {action} on {resource}" + (
             f" with {dict(context)}" if context else ""
         ),
     )  # fmt: skip
-
-
-def _principal_names(principal: Any, kind: str) -> list[str]:
-    if principal == "*":
-        return ["*"]
-    if isinstance(principal, Mapping):
-        return [str(v) for v in _as_list(principal.get(kind, []))]
-    return []
 
 
 def trust_decision(
@@ -402,16 +354,16 @@ def trust_decision(
     policy = NamedPolicy("trust policy", document)
     for index, statement in enumerate(statements(document)):
         if "Principal" in statement:
-            names = _principal_names(statement["Principal"], "Service")
+            names = principal_names(statement["Principal"], "Service")
             if not any(like(n, service, ignore_case=True) for n in names):
                 continue
         elif "NotPrincipal" in statement:
-            names = _principal_names(statement["NotPrincipal"], "Service")
+            names = principal_names(statement["NotPrincipal"], "Service")
             if any(like(n, service, ignore_case=True) for n in names):
                 continue
         else:
             continue
-        if not _statement_applies(statement, action, None):
+        if not applies(statement, action, None):
             continue
         if not conditions_hold(statement.get("Condition", {}), context):
             continue
@@ -442,31 +394,3 @@ def not_authorized_message(
         f"User: {principal_arn} is not authorized to perform: {action} "
         f"on resource: {resource} {why}"
     )
-
-
-# --- AWS managed policies --------------------------------------------------------------------
-
-
-def _epoch(stamp: str) -> float:
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
-
-
-@cache
-def managed_policies() -> dict[str, dict[str, Any]]:
-    """The AWS managed policies the local cloud knows, by ARN, from ``data/iam/managed``.
-
-    Each is a record shaped like a customer managed policy's (``PolicyName``, ``Arn``, ``Path``,
-    ``DefaultVersionId``, ``Description``, ``CreateDate``/``UpdateDate`` in epoch seconds,
-    ``Document`` as JSON text), so the IAM provider answers both kinds alike.
-    """
-    catalogue: dict[str, dict[str, Any]] = {}
-    for path in sorted(MANAGED_DIR.glob("*.json")):
-        data = json.loads(path.read_text())
-        record = {
-            **data,
-            "CreateDate": _epoch(data["CreateDate"]),
-            "UpdateDate": _epoch(data["UpdateDate"]),
-            "Document": json.dumps(data["Document"], indent=2),
-        }
-        catalogue[record["Arn"]] = record
-    return catalogue

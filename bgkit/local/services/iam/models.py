@@ -6,11 +6,12 @@ IAM is global: its records live in the account-wide partition. Kinds:
   the ``Role`` shape with its trust policy as sent (``AssumeRolePolicyDocument``, JSON text),
   ``AttachedPolicies`` (ARNs) and ``InlinePolicies`` (name → JSON text);
 - ``policy``, keyed by ARN: a customer managed policy. AWS managed policies are not stored; they
-  come from :func:`.evaluation.managed_policies`.
+  come from :func:`.documents.managed_policies`.
 
 The ECS and CodeDeploy providers import this module (and only this one) to ask "may role R do A
 on X with context C?" (:func:`role_decision`) and "does role R trust service S?"
-(:func:`role_trusts`).
+(:func:`role_trusts`). IAM's own operations find and save records here too (:func:`require_role`,
+:func:`save_role`, :func:`require_policy` …).
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from bgkit.local.provider import RequestContext
+from bgkit.errors import ServiceError
+from bgkit.local.provider import Records, RequestContext
+from bgkit.local.services.iam.checks import check_arn
+from bgkit.local.services.iam.documents import managed_policies
 from bgkit.local.services.iam.evaluation import (
     Decision,
     NamedPolicy,
     evaluate,
-    managed_policies,
     not_authorized_message,
     trust_decision,
 )
@@ -33,17 +36,59 @@ __all__ = [
     "POLICY",
     "ROLE",
     "Decision",
+    "attachment_count",
+    "customer_policies",
     "find_role",
     "managed_policy",
     "not_authorized_message",
+    "require_policy",
+    "require_role",
     "role_decision",
     "role_name_of",
     "role_policies",
     "role_trusts",
+    "roles",
+    "save_role",
 ]
 
 ROLE = "role"
 POLICY = "policy"
+
+
+def roles(ctx: RequestContext) -> Records:
+    """The account's role records, keyed by lower-cased role name."""
+    return ctx.records(ROLE, global_=True)
+
+
+def customer_policies(ctx: RequestContext) -> Records:
+    """The account's customer managed policy records, keyed by ARN."""
+    return ctx.records(POLICY, global_=True)
+
+
+def require_role(ctx: RequestContext, role_name: str) -> dict[str, Any]:
+    """The role record named ``role_name``, or IAM's ``NoSuchEntity``."""
+    return roles(ctx).require(
+        role_name.lower(), "NoSuchEntity", f"The role with name {role_name} cannot be found."
+    )
+
+
+def save_role(ctx: RequestContext, record: dict[str, Any]) -> None:
+    roles(ctx).put(record["RoleName"].lower(), record)
+
+
+def require_policy(ctx: RequestContext, policy_arn: str) -> dict[str, Any]:
+    """The managed policy (AWS or customer) ``policy_arn``, or ``InvalidInput`` for an ARN that
+    is not one and ``NoSuchEntity`` for a policy that does not exist."""
+    check_arn(policy_arn)
+    record = managed_policy(ctx, policy_arn)
+    if record is None:
+        raise ServiceError("NoSuchEntity", f"Policy {policy_arn} was not found.")
+    return record
+
+
+def attachment_count(ctx: RequestContext, policy_arn: str) -> int:
+    """How many roles have ``policy_arn`` attached."""
+    return sum(policy_arn in r.get("AttachedPolicies", []) for r in roles(ctx).list())
 
 
 def role_name_of(role: str) -> str:
@@ -53,7 +98,7 @@ def role_name_of(role: str) -> str:
 
 def find_role(ctx: RequestContext, role: str) -> dict[str, Any] | None:
     """The IAM role record named by ``role`` (a name or an ARN), or ``None``."""
-    record = ctx.records(ROLE, global_=True).get(role_name_of(role).lower())
+    record = roles(ctx).get(role_name_of(role).lower())
     if record is not None and role.startswith("arn:") and record["Arn"] != role:
         return None
     return record
@@ -61,7 +106,7 @@ def find_role(ctx: RequestContext, role: str) -> dict[str, Any] | None:
 
 def managed_policy(ctx: RequestContext, arn: str) -> dict[str, Any] | None:
     """An AWS managed or customer managed policy record by ARN, or ``None``."""
-    return managed_policies().get(arn) or ctx.records(POLICY, global_=True).get(arn)
+    return managed_policies().get(arn) or customer_policies(ctx).get(arn)
 
 
 def role_policies(ctx: RequestContext, role: str) -> list[NamedPolicy]:
