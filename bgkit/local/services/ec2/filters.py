@@ -1,4 +1,4 @@
-"""EC2's describe machinery: filters, tags, pages, and the checks every call shares.
+"""EC2's describe machinery: filters, tags, its pager, and the checks every call shares.
 
 A filter is ``{"Name": …, "Values": […]}``; a record passes when, for every filter, one of the
 record's values for that name matches one of the filter's values (``*`` and ``?`` are wildcards, as
@@ -13,7 +13,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from bgkit.errors import ServiceError
+from bgkit.local.paging import Pager
 from bgkit.local.provider import RequestContext
+from bgkit.local.tagging import merge
 
 Getter = Callable[[dict[str, Any]], Iterable[Any]]
 
@@ -78,30 +80,15 @@ def matches(
     return True
 
 
-def page(
-    items: list[dict[str, Any]], max_results: int | None, next_token: str | None, member: str
-) -> dict[str, Any]:
-    """One page of ``items`` under ``member``, with ``NextToken`` when more remain.
-
-    Raises:
-        ServiceError: ``InvalidPaginationToken`` for a token this call did not hand out.
-    """
-    start = 0
-    if next_token:
-        if not next_token.isdigit() or int(next_token) > len(items):
-            raise ServiceError(
-                "InvalidPaginationToken",
-                f"The pagination token '{next_token}' is not valid; pass the NextToken of the "
-                "previous page, or none to start over",
-            )
-        start = int(next_token)
-    if max_results is None:
-        return {member: items[start:]}
-    end = start + max_results
-    result: dict[str, Any] = {member: items[start:end]}
-    if end < len(items):
-        result["NextToken"] = str(end)
-    return result
+#: EC2's pages: decimal offsets; a call that names no ``MaxResults`` gets every item
+PAGER = Pager(
+    "ec2",
+    lambda token: ServiceError(
+        "InvalidPaginationToken",
+        f"The pagination token '{token}' is not valid; pass the NextToken of the previous page, "
+        "or none to start over",
+    ),
+)
 
 
 def check_dry_run(dry_run: bool | None) -> None:
@@ -150,14 +137,6 @@ def check_tags(tags: list[dict[str, Any]] | None) -> list[dict[str, str]]:
     return checked
 
 
-def merge_tags(current: list[dict[str, str]], new: list[dict[str, str]]) -> list[dict[str, str]]:
-    """``current`` with ``new`` added, a key given again taking the new value."""
-    merged = {tag["Key"]: tag["Value"] for tag in current}
-    for tag in new:
-        merged[tag["Key"]] = tag["Value"]
-    return [{"Key": key, "Value": value} for key, value in merged.items()]
-
-
 def tags_for(
     tag_specifications: list[dict[str, Any]] | None, resource_type: str
 ) -> list[dict[str, str]]:
@@ -175,7 +154,7 @@ def tags_for(
                 f"'{kind}' is not a valid taggable resource type for this operation; "
                 f"use ResourceType '{resource_type}'",
             )
-        tags = merge_tags(tags, check_tags(spec.get("Tags")))
+        tags = merge(tags, check_tags(spec.get("Tags")))
     return tags
 
 

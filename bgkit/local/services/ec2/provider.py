@@ -18,6 +18,7 @@ from bgkit.local.services.ec2.filters import (
     GROUP_FILTERS,
     KINDS,
     NOT_FOUND,
+    PAGER,
     RESOURCE_TYPES,
     RULE_FILTERS,
     SUBNET_FILTERS,
@@ -29,8 +30,6 @@ from bgkit.local.services.ec2.filters import (
     check_tags,
     id_prefix,
     matches,
-    merge_tags,
-    page,
     public,
     tags_for,
 )
@@ -49,6 +48,7 @@ from bgkit.local.services.ec2.models import (
     zones,
 )
 from bgkit.local.services.elbv2.models import security_group_in_use
+from bgkit.local.tagging import merge
 
 __all__ = ["Ec2Provider", "default_subnets", "default_vpc"]
 
@@ -69,9 +69,8 @@ class Ec2Provider(Provider):
         ctx: RequestContext,
         filters: Params = None,
         vpc_ids: list[str] | None = None,
-        next_token: str | None = None,
-        max_results: int | None = None,
         dry_run: bool = False,
+        **paging: Any,
     ) -> dict[str, Any]:
         check_dry_run(dry_run)
         ensure_defaults(ctx)
@@ -80,16 +79,15 @@ class Ec2Provider(Provider):
             for v in by_ids(ctx, "vpc", vpc_ids, "vpc")
             if matches(v, filters, VPC_FILTERS)
         ]
-        return page(found, max_results, next_token, "Vpcs")
+        return PAGER.page("DescribeVpcs", found, paging)
 
     def describe_subnets(
         self,
         ctx: RequestContext,
         filters: Params = None,
         subnet_ids: list[str] | None = None,
-        next_token: str | None = None,
-        max_results: int | None = None,
         dry_run: bool = False,
+        **paging: Any,
     ) -> dict[str, Any]:
         check_dry_run(dry_run)
         ensure_defaults(ctx)
@@ -98,7 +96,7 @@ class Ec2Provider(Provider):
             for s in by_ids(ctx, "subnet", subnet_ids, "subnet")
             if matches(s, filters, SUBNET_FILTERS)
         ]
-        return page(found, max_results, next_token, "Subnets")
+        return PAGER.page("DescribeSubnets", found, paging)
 
     def describe_availability_zones(
         self,
@@ -170,10 +168,9 @@ class Ec2Provider(Provider):
         ctx: RequestContext,
         group_ids: list[str] | None = None,
         group_names: list[str] | None = None,
-        next_token: str | None = None,
-        max_results: int | None = None,
         dry_run: bool = False,
         filters: Params = None,
+        **paging: Any,
     ) -> dict[str, Any]:
         check_dry_run(dry_run)
         ensure_defaults(ctx)
@@ -182,7 +179,7 @@ class Ec2Provider(Provider):
             named = {find_group(ctx, None, name)["GroupId"] for name in group_names}
             found = [group for group in found if group["GroupId"] in named]
         found = [public(g) for g in found if matches(g, filters, GROUP_FILTERS)]
-        return page(found, max_results, next_token, "SecurityGroups")
+        return PAGER.page("DescribeSecurityGroups", found, paging)
 
     def delete_security_group(
         self,
@@ -244,8 +241,7 @@ class Ec2Provider(Provider):
         filters: Params = None,
         security_group_rule_ids: list[str] | None = None,
         dry_run: bool = False,
-        next_token: str | None = None,
-        max_results: int | None = None,
+        **paging: Any,
     ) -> dict[str, Any]:
         check_dry_run(dry_run)
         ensure_defaults(ctx)
@@ -259,7 +255,7 @@ class Ec2Provider(Provider):
             if (not wanted or rule["SecurityGroupRuleId"] in wanted)
             and matches(rule, filters, RULE_FILTERS)
         ]
-        return page(found, max_results, next_token, "SecurityGroupRules")
+        return PAGER.page("DescribeSecurityGroupRules", found, paging)
 
     # tags -------------------------------------------------------------------------------------
 
@@ -274,7 +270,7 @@ class Ec2Provider(Provider):
         ensure_defaults(ctx)
         new = check_tags(tags)
         for records, record in [_taggable(ctx, resource_id) for resource_id in resources]:
-            record["Tags"] = merge_tags(record.get("Tags") or [], new)
+            record["Tags"] = merge(record.get("Tags") or [], new)
             if len(record["Tags"]) > MAX_TAGS:
                 raise ServiceError(
                     "TagLimitExceeded",
@@ -300,12 +296,7 @@ class Ec2Provider(Provider):
             records.put(_id_of(record), record)
 
     def describe_tags(
-        self,
-        ctx: RequestContext,
-        dry_run: bool = False,
-        filters: Params = None,
-        max_results: int | None = None,
-        next_token: str | None = None,
+        self, ctx: RequestContext, dry_run: bool = False, filters: Params = None, **paging: Any
     ) -> dict[str, Any]:
         check_dry_run(dry_run)
         ensure_defaults(ctx)
@@ -321,7 +312,7 @@ class Ec2Provider(Provider):
                     }
                     if matches(item, filters, TAG_FILTERS):
                         found.append(item)
-        return page(found, max_results, next_token, "Tags")
+        return PAGER.page("DescribeTags", found, paging)
 
 
 # helpers --------------------------------------------------------------------------------------
