@@ -1,8 +1,9 @@
-"""IAM's checks of request members, its pages and its tag merge, shared by its operations.
+"""IAM's checks of request members, its pager and its tag checks, shared by its operations.
 
 The checks answer as IAM does: ``ValidationError`` with the model's constraint for a name, a path
-or a session duration out of bounds, ``InvalidInput`` for an ARN that is not one. :func:`page`
-cuts a list into ``Marker`` pages; :func:`merge_tags` adds tags with IAM's quotas and messages.
+or a session duration out of bounds, ``InvalidInput`` for an ARN that is not one. :data:`PAGER`
+cuts a list into ``Marker`` pages (:mod:`bgkit.local.paging`); :func:`merge_tags` adds tags
+(:mod:`bgkit.local.tagging`) with IAM's quotas and messages.
 """
 
 from __future__ import annotations
@@ -12,11 +13,14 @@ import re
 from typing import Any
 
 from bgkit.errors import ServiceError
+from bgkit.local.paging import Pager, Tokens
+from bgkit.local.tagging import merge
 
 __all__ = [
     "MAX_ATTACHED",
     "MAX_INLINE_BYTES",
     "MAX_MANAGED_BYTES",
+    "PAGER",
     "POLICY_PATH",
     "ROLE_PATH",
     "check_arn",
@@ -25,7 +29,6 @@ __all__ = [
     "check_session_duration",
     "invalid",
     "merge_tags",
-    "page",
 ]
 
 ROLE_NAME = re.compile(r"[\w+=,.@-]+", re.ASCII)
@@ -78,7 +81,8 @@ def check_arn(arn: str) -> None:
 
 
 def merge_tags(current: list[dict[str, str]], new: list[dict[str, str]]) -> list[dict[str, str]]:
-    """Tags after adding ``new`` (a key already there, in any case, takes the new value)."""
+    """A role's or policy's tags after adding ``new``, checked as IAM checks them (a key already
+    there, in any case, takes the new value and moves to the end)."""
     if len(new) > MAX_TAGS:
         raise invalid(new, "tags", f"Member must have length less than or equal to {MAX_TAGS}")
     keys = [t["Key"].lower() for t in new]
@@ -100,26 +104,30 @@ def merge_tags(current: list[dict[str, str]], new: list[dict[str, str]]) -> list
                     value, f"tags.{member}",
                     r"Member must satisfy regular expression pattern: [\p{L}\p{Z}\p{N}_.:/=+\-@]*",
                 )  # fmt: skip
-    merged = [t for t in current if t["Key"].lower() not in keys] + [
-        {"Key": t["Key"], "Value": t["Value"]} for t in new
-    ]
+    merged = merge(current, new, fold=str.lower, to_end=True)
     if len(merged) > MAX_TAGS:
         raise ServiceError("LimitExceeded", f"Cannot exceed quota for TagsPerRole: {MAX_TAGS}.")
     return merged
 
 
-def page(items: list[Any], marker: str | None, max_items: int | None) -> tuple[list[Any], dict]:
-    """One page of ``items`` and the ``IsTruncated``/``Marker`` members that go with it."""
-    start = 0
-    if marker is not None:
-        try:
-            start = int(base64.b64decode(marker.encode(), validate=True).decode().split(":")[1])
-        except (ValueError, IndexError):
-            raise ServiceError(
-                "ValidationError", f"Invalid Marker: {marker}; pass the Marker of the last page."
-            ) from None
-    end = start + (max_items or DEFAULT_MAX_ITEMS)
-    more: dict[str, Any] = {"IsTruncated": end < len(items)}
-    if end < len(items):
-        more["Marker"] = base64.b64encode(f"bgkit:{end}".encode()).decode()
-    return items[start:end], more
+def _write_marker(offset: int) -> str:
+    return base64.b64encode(f"bgkit:{offset}".encode()).decode()
+
+
+def _read_marker(marker: str) -> int | None:
+    try:
+        return int(base64.b64decode(marker.encode(), validate=True).decode().split(":")[1])
+    except (ValueError, IndexError):
+        return None
+
+
+#: IAM's pages: opaque base64 markers, 100 items unless ``MaxItems`` says, a marker past the end
+#: an empty last page
+PAGER = Pager(
+    "iam",
+    lambda marker: ServiceError(
+        "ValidationError", f"Invalid Marker: {marker}; pass the Marker of the last page."
+    ),
+    tokens=Tokens(write=_write_marker, read=_read_marker, bounded=False),
+    size=lambda asked: asked or DEFAULT_MAX_ITEMS,
+)

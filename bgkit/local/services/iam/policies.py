@@ -20,13 +20,13 @@ from bgkit.local.services.iam.checks import (
     MAX_ATTACHED,
     MAX_INLINE_BYTES,
     MAX_MANAGED_BYTES,
+    PAGER,
     POLICY_PATH,
     check_arn,
     check_name,
     check_path,
     invalid,
     merge_tags,
-    page,
 )
 from bgkit.local.services.iam.documents import managed_policies, parse_document
 from bgkit.local.services.iam.models import (
@@ -110,20 +110,14 @@ class PolicyOperations:
         save_role(ctx, record)
 
     def list_attached_role_policies(
-        self,
-        ctx: RequestContext,
-        role_name: str,
-        path_prefix: str = "/",
-        marker: str | None = None,
-        max_items: int | None = None,
+        self, ctx: RequestContext, role_name: str, path_prefix: str = "/", **paging: Any
     ) -> dict[str, Any]:
         attached = []
         for arn in require_role(ctx, role_name)["AttachedPolicies"]:
             policy = managed_policy(ctx, arn)
             if policy is not None and policy["Path"].startswith(path_prefix):
                 attached.append({"PolicyName": policy["PolicyName"], "PolicyArn": arn})
-        shown, more = page(attached, marker, max_items)
-        return {"AttachedPolicies": shown, **more}
+        return PAGER.page("ListAttachedRolePolicies", attached, paging)
 
     # inline policies --------------------------------------------------------------------------
 
@@ -159,15 +153,10 @@ class PolicyOperations:
         save_role(ctx, record)
 
     def list_role_policies(
-        self,
-        ctx: RequestContext,
-        role_name: str,
-        marker: str | None = None,
-        max_items: int | None = None,
+        self, ctx: RequestContext, role_name: str, **paging: Any
     ) -> dict[str, Any]:
         names = sorted(require_role(ctx, role_name)["InlinePolicies"])
-        shown, more = page(names, marker, max_items)
-        return {"PolicyNames": shown, **more}
+        return PAGER.page("ListRolePolicies", names, paging)
 
     # customer managed policies ----------------------------------------------------------------
 
@@ -224,16 +213,11 @@ class PolicyOperations:
         return {"PolicyVersion": _version_view(record)}
 
     def list_policy_versions(
-        self,
-        ctx: RequestContext,
-        policy_arn: str,
-        marker: str | None = None,
-        max_items: int | None = None,
+        self, ctx: RequestContext, policy_arn: str, **paging: Any
     ) -> dict[str, Any]:
         version = _version_view(require_policy(ctx, policy_arn))
         version.pop("Document")
-        shown, more = page([version], marker, max_items)
-        return {"Versions": shown, **more}
+        return PAGER.page("ListPolicyVersions", [version], paging)
 
     def delete_policy(self, ctx: RequestContext, policy_arn: str) -> None:
         record = require_policy(ctx, policy_arn)
@@ -253,9 +237,7 @@ class PolicyOperations:
         scope: str = "All",
         only_attached: bool = False,
         path_prefix: str = "/",
-        marker: str | None = None,
-        max_items: int | None = None,
-        **_: Any,
+        **paging: Any,
     ) -> dict[str, Any]:
         if scope not in ("All", "AWS", "Local"):
             raise invalid(scope, "scope", "Member must satisfy enum value set: [All, AWS, Local]")
@@ -271,5 +253,4 @@ class PolicyOperations:
         ]
         if only_attached:
             views = [v for v in views if v["AttachmentCount"]]
-        shown, more = page(views, marker, max_items)
-        return {"Policies": shown, **more}
+        return PAGER.page("ListPolicies", views, paging)

@@ -13,15 +13,16 @@ from urllib.parse import quote
 from bgkit.errors import ServiceError
 from bgkit.local.provider import RequestContext
 from bgkit.local.services.iam.checks import (
+    PAGER,
     ROLE_PATH,
     check_name,
     check_path,
     check_session_duration,
     merge_tags,
-    page,
 )
 from bgkit.local.services.iam.documents import parse_document
 from bgkit.local.services.iam.models import require_role, roles, save_role
+from bgkit.local.tagging import remove
 
 __all__ = ["RoleOperations", "role_view"]
 
@@ -91,19 +92,13 @@ class RoleOperations:
         return {"Role": role_view(require_role(ctx, role_name))}
 
     def list_roles(
-        self,
-        ctx: RequestContext,
-        path_prefix: str = "/",
-        marker: str | None = None,
-        max_items: int | None = None,
-        **_: Any,
+        self, ctx: RequestContext, path_prefix: str = "/", **paging: Any
     ) -> dict[str, Any]:
         found = sorted(
             (r for r in roles(ctx).list() if r["Path"].startswith(path_prefix)),
             key=lambda r: r["RoleName"],
         )
-        shown, more = page(found, marker, max_items)
-        return {"Roles": [role_view(r, full=False) for r in shown], **more}
+        return PAGER.page("ListRoles", found, paging, show=lambda r: role_view(r, full=False))
 
     def update_role(
         self,
@@ -151,16 +146,8 @@ class RoleOperations:
 
     def untag_role(self, ctx: RequestContext, role_name: str, tag_keys: list[str]) -> None:
         record = require_role(ctx, role_name)
-        gone = {k.lower() for k in tag_keys}
-        record["Tags"] = [t for t in record["Tags"] if t["Key"].lower() not in gone]
+        record["Tags"] = remove(record["Tags"], tag_keys, fold=str.lower)
         save_role(ctx, record)
 
-    def list_role_tags(
-        self,
-        ctx: RequestContext,
-        role_name: str,
-        marker: str | None = None,
-        max_items: int | None = None,
-    ) -> dict[str, Any]:
-        shown, more = page(require_role(ctx, role_name)["Tags"], marker, max_items)
-        return {"Tags": shown, **more}
+    def list_role_tags(self, ctx: RequestContext, role_name: str, **paging: Any) -> dict[str, Any]:
+        return PAGER.page("ListRoleTags", require_role(ctx, role_name)["Tags"], paging)
