@@ -191,12 +191,3 @@ def too_many_tags() -> ServiceError:
         f"The quota for the number of tags that can be assigned to a resource ({MAX_TAGS}) has "
         "been reached; remove tags first",
     )
-
-
-def merge_tags(record: dict[str, Any], tags: list[dict[str, str]]) -> None:
-    """Add ``tags`` to a record's ``_tags``, replacing the values of keys it already has."""
-    merged = {t["Key"]: t["Value"] for t in record.get("_tags", [])}
-    merged.update({t["Key"]: t["Value"] for t in tags})
-    if len(merged) > MAX_TAGS:
-        raise too_many_tags()
-    record["_tags"] = [{"Key": k, "Value": v} for k, v in merged.items()]

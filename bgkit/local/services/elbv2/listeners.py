@@ -17,6 +17,7 @@ from bgkit.local.services.elbv2.actions import normalise_actions, normalise_cond
 from bgkit.local.services.elbv2.attributes import check_tags
 from bgkit.local.services.elbv2.models import (
     LISTENER,
+    PAGER,
     RULE,
     check_range,
     default_rule,
@@ -26,7 +27,6 @@ from bgkit.local.services.elbv2.models import (
     listener_arn,
     listener_of_rule,
     listeners_of,
-    page,
     public,
     rule_arn,
     rules_of,
@@ -108,8 +108,7 @@ class ListenerOperations:
         ctx: RequestContext,
         load_balancer_arn: str | None = None,
         listener_arns: list[str] | None = None,
-        marker: str | None = None,
-        page_size: int | None = None,
+        **paging: Any,
     ) -> dict[str, Any]:
         if bool(load_balancer_arn) == bool(listener_arns):
             raise ServiceError(
@@ -126,7 +125,9 @@ class ListenerOperations:
                     "ListenerNotFound", f"One or more listeners not found: {', '.join(missing)}"
                 )
             found = [records.get(arn) for arn in dict.fromkeys(listener_arns or [])]
-        return page([public(item) for item in found if item], marker, page_size, "Listeners")
+        return PAGER.page(
+            "DescribeListeners", [item for item in found if item], paging, show=public
+        )
 
     def modify_listener(
         self,
@@ -185,8 +186,7 @@ class ListenerOperations:
         ctx: RequestContext,
         listener_arn: str | None = None,
         rule_arns: list[str] | None = None,
-        marker: str | None = None,
-        page_size: int | None = None,
+        **paging: Any,
     ) -> dict[str, Any]:
         if bool(listener_arn) == bool(rule_arns):
             raise ServiceError(
@@ -197,7 +197,7 @@ class ListenerOperations:
             found = [*rules_of(ctx, listener_arn), default_rule(listener)]
         else:
             found = [self._find_rule(ctx, arn)[0] for arn in dict.fromkeys(rule_arns or [])]
-        return page([public(rule) for rule in found], marker, page_size, "Rules")
+        return PAGER.page("DescribeRules", found, paging, show=public)
 
     def modify_rule(
         self,

@@ -27,6 +27,8 @@ import re
 from typing import Any
 
 from bgkit.errors import ServiceError
+from bgkit.local.ids import parse_arn
+from bgkit.local.paging import Pager
 from bgkit.local.provider import RequestContext
 
 LOAD_BALANCER = "load-balancer"
@@ -92,24 +94,21 @@ def check_name(name: str, what: str) -> None:
         raise ServiceError("ValidationError", f"{what} name '{name}' cannot begin or end with '-'")
 
 
-def page(
-    items: list[dict[str, Any]], marker: str | None, page_size: int | None, member: str
-) -> dict[str, Any]:
-    """One page of ``items`` under ``member``, with ``NextMarker`` when more remain."""
+def _page_size(page_size: int | None) -> int | None:
     check_range(page_size, "pageSize", 1, MAX_PAGE)
-    start = 0
-    if marker:
-        if not marker.isdigit() or int(marker) > len(items):
-            raise ServiceError(
-                "ValidationError",
-                f"The marker '{marker}' is not valid; pass the NextMarker of the previous page",
-            )
-        start = int(marker)
-    end = len(items) if page_size is None else start + page_size
-    result: dict[str, Any] = {member: items[start:end]}
-    if end < len(items):
-        result["NextMarker"] = str(end)
-    return result
+    return page_size
+
+
+#: ELBv2's pages: decimal offsets; ``PageSize`` 1 to :data:`MAX_PAGE`, every item when the call
+#: names none
+PAGER = Pager(
+    "elbv2",
+    lambda marker: ServiceError(
+        "ValidationError",
+        f"The marker '{marker}' is not valid; pass the NextMarker of the previous page",
+    ),
+    size=_page_size,
+)
 
 
 # --- ARNs ------------------------------------------------------------------------------------
@@ -129,10 +128,10 @@ def pick(
 
 def resource_of(arn: str) -> str:
     """The resource part of an ELB ARN (``loadbalancer/app/name/id``), or ``""``."""
-    parts = arn.split(":", 5)
-    if len(parts) != 6 or parts[0] != "arn" or parts[2] != SERVICE:
+    parts = parse_arn(arn)
+    if parts is None or parts["service"] != SERVICE:
         return ""
-    return parts[5]
+    return parts["resource"]
 
 
 def load_balancer_arn(ctx: RequestContext, name: str) -> str:

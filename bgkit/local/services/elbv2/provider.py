@@ -29,15 +29,17 @@ from bgkit.local.services.ec2.models import ensure_defaults
 from bgkit.local.services.elbv2.attributes import (
     LOAD_BALANCER_ATTRIBUTES,
     LOAD_BALANCER_CHECKS,
+    MAX_TAGS,
     attribute_list,
     check_tags,
-    merge_tags,
     modify_attributes,
+    too_many_tags,
 )
 from bgkit.local.services.elbv2.listeners import ListenerOperations
 from bgkit.local.services.elbv2.models import (
     LISTENER,
     LOAD_BALANCER,
+    PAGER,
     PROVISIONING_SECONDS,
     RULE,
     TARGET,
@@ -49,7 +51,6 @@ from bgkit.local.services.elbv2.models import (
     listeners_of,
     load_balancer_arn,
     load_balancer_state,
-    page,
     pick,
     public,
     resource_of,
@@ -59,6 +60,7 @@ from bgkit.local.services.elbv2.models import (
 )
 from bgkit.local.services.elbv2.target_groups import TargetGroupOperations
 from bgkit.local.services.elbv2.targets import TargetOperations
+from bgkit.local.tagging import merge, remove
 
 __all__ = [
     "Elbv2Provider",
@@ -251,8 +253,7 @@ class Elbv2Provider(ListenerOperations, TargetGroupOperations, TargetOperations,
         ctx: RequestContext,
         load_balancer_arns: list[str] | None = None,
         names: list[str] | None = None,
-        marker: str | None = None,
-        page_size: int | None = None,
+        **paging: Any,
     ) -> dict[str, Any]:
         if load_balancer_arns and names:
             raise ServiceError(
@@ -269,8 +270,9 @@ class Elbv2Provider(ListenerOperations, TargetGroupOperations, TargetOperations,
                 found, names, "LoadBalancerName", "LoadBalancerNotFound",
                 "Load balancers '[{missing}]' not found",
             )  # fmt: skip
-        shown = [self._show_balancer(ctx, b) for b in found]
-        return page(shown, marker, page_size, "LoadBalancers")
+        return PAGER.page(
+            "DescribeLoadBalancers", found, paging, show=lambda b: self._show_balancer(ctx, b)
+        )
 
     def delete_load_balancer(self, ctx: RequestContext, load_balancer_arn: str) -> None:
         """Deletes the load balancer, its listeners and rules; an unknown ARN succeeds."""
@@ -333,7 +335,9 @@ class Elbv2Provider(ListenerOperations, TargetGroupOperations, TargetOperations,
         tags = check_tags(tags)
         for arn in resource_arns:
             records, record = self._tagged(ctx, arn)
-            merge_tags(record, tags)
+            record["_tags"] = merge(record.get("_tags", []), tags)
+            if len(record["_tags"]) > MAX_TAGS:
+                raise too_many_tags()
             records.put(arn, record)
         return None
 
@@ -342,7 +346,7 @@ class Elbv2Provider(ListenerOperations, TargetGroupOperations, TargetOperations,
     ) -> None:
         for arn in resource_arns:
             records, record = self._tagged(ctx, arn)
-            record["_tags"] = [t for t in record.get("_tags", []) if t["Key"] not in tag_keys]
+            record["_tags"] = remove(record.get("_tags", []), tag_keys)
             records.put(arn, record)
         return None
 

@@ -22,6 +22,7 @@ from bgkit.local.services.elbv2.attributes import (
     modify_attributes,
 )
 from bgkit.local.services.elbv2.models import (
+    PAGER,
     TARGET,
     TARGET_GROUP,
     TARGET_HEALTH,
@@ -31,7 +32,6 @@ from bgkit.local.services.elbv2.models import (
     check_range,
     find_load_balancer,
     find_target_group,
-    page,
     pick,
     public,
     registrations,
@@ -219,8 +219,7 @@ class TargetGroupOperations:
         load_balancer_arn: str | None = None,
         target_group_arns: list[str] | None = None,
         names: list[str] | None = None,
-        marker: str | None = None,
-        page_size: int | None = None,
+        **paging: Any,
     ) -> dict[str, Any]:
         if sum(bool(x) for x in (load_balancer_arn, target_group_arns, names)) > 1:
             raise ServiceError(
@@ -245,8 +244,9 @@ class TargetGroupOperations:
                 for g in groups
                 if load_balancer_arn in balancers_of_group(ctx, g["TargetGroupArn"])
             ]
-        shown = [self._show_group(ctx, g) for g in groups]
-        return page(shown, marker, page_size, "TargetGroups")
+        return PAGER.page(
+            "DescribeTargetGroups", groups, paging, show=lambda g: self._show_group(ctx, g)
+        )
 
     def modify_target_group(
         self,
