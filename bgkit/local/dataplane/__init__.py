@@ -3,14 +3,35 @@
 A component reads the store and reconciles real things with it — listeners as HTTP reverse
 proxies (:mod:`.alb`), ECS tasks as processes (:mod:`.runtime`) — and records what it observes
 (target health, task exits) back in the store. It never answers an API call.
+
+A component knows the local cloud that runs it only as a :class:`Host` (what it needs of it), so
+the data plane never imports the server: :class:`bgkit.local.server.LocalCloud` is a host.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from pathlib import Path
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
-if TYPE_CHECKING:
-    from bgkit.local.server import LocalCloud
+from bgkit.local.clock import Clock
+from bgkit.local.store import Store
+
+
+@runtime_checkable
+class Host(Protocol):
+    """What a component needs of the local cloud that runs it.
+
+    Attributes:
+        store: the state, read for what should run and written with what is observed.
+        clock: the local clock (time of records, stop timeouts in local seconds).
+        listener_offset: host port of a local listener = offset + listener port.
+        state_dir: the state directory (task logs live in its ``tasks/`` folder).
+    """
+
+    store: Store
+    clock: Clock
+    listener_offset: int
+    state_dir: Path
 
 
 class Component:
@@ -19,8 +40,8 @@ class Component:
     #: the key of :meth:`status` in the local cloud's status (``bgkit local status``)
     name: ClassVar[str]
 
-    async def start(self, cloud: LocalCloud) -> None:
-        """Called once the endpoint answers; the component keeps ``cloud`` for later."""
+    async def start(self, host: Host) -> None:
+        """Called once the endpoint answers; the component keeps ``host`` for later."""
 
     async def reconcile(self) -> None:
         """Make the real world match the store; idempotent and quick. Called after every API

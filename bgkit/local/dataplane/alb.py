@@ -1,12 +1,11 @@
-"""ALB listeners as real HTTP reverse proxies on loopback, reconciled with the store.
+"""ALB listeners as real HTTP servers on loopback, reconciled with the store.
 
 :class:`AlbDataPlane` serves each listener of an active load balancer on
 ``127.0.0.1:(listener_offset + Port)`` and routes every request as an ALB does (see
 :mod:`.balancer`): rules by priority, then target groups by weight, then a healthy target round
-robin, failing open when none is healthy. It proxies to the target over a connection pool of its
-own (one ``aiohttp.ClientSession`` per target address), streaming both bodies, and answers ALB's
-own pages when it cannot: ``503`` without a target, ``502`` when the target refuses or breaks the
-response, ``504`` when it does not answer within the load balancer's idle timeout.
+robin, failing open when none is healthy. A fixed response or a redirect it answers itself; a
+request forwarded to a target goes through :mod:`.proxy` (connection pools, streaming, ALB's
+``502``/``504`` pages); without a target it answers ALB's ``503``.
 
 Each reconciliation reads the store, builds a new routing table and assigns it in one step; the
 whole choice of a request — listener, rule, group, target, and counting it in flight on that
@@ -22,17 +21,12 @@ import asyncio
 import errno
 import functools
 import logging
-import os
-import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import aiohttp
 from aiohttp import web
-from multidict import CIMultiDict
-from yarl import URL
 
-from bgkit.local.dataplane import Component
+from bgkit.local.dataplane import Component, Host
 from bgkit.local.dataplane.balancer import (
     Address,
     FixedResponse,
@@ -47,59 +41,9 @@ from bgkit.local.dataplane.balancer import (
 )
 from bgkit.local.dataplane.health import KIND as HEALTH
 from bgkit.local.dataplane.health import HealthChecker, health_record, reset, seed
-
-if TYPE_CHECKING:
-    from bgkit.local.server import LocalCloud
+from bgkit.local.dataplane.proxy import IDLE_TIMEOUT, SERVER, Proxy, error_page
 
 log = logging.getLogger("bgkit.local.alb")
-
-#: ALB's default idle timeout (``idle_timeout.timeout_seconds``), in wall seconds
-IDLE_TIMEOUT = 60.0
-#: ALB gives up connecting to a target after 10 s
-CONNECT_TIMEOUT = 10.0
-#: responses up to this size are read whole and sent at once; larger ones are streamed
-SMALL_BODY = 64 * 1024
-CHUNK = 64 * 1024
-HOP_BY_HOP = frozenset(
-    {
-        "connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
-        "proxy-connection", "te", "trailer", "trailers", "transfer-encoding", "upgrade",
-    }
-)  # fmt: skip
-SKIP_AUTO_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
-REASONS = {502: "Bad Gateway", 503: "Service Temporarily Unavailable", 504: "Gateway Time-out"}
-
-
-def error_page(status: int) -> web.Response:
-    """ALB's own answer when it cannot reach a target (its HTML page and ``Server`` header)."""
-    title = f"{status} {REASONS[status]}"
-    body = (
-        f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n"
-        f"<center><h1>{title}</h1></center>\r\n</body>\r\n</html>\r\n"
-    )
-    return web.Response(
-        status=status,
-        reason=REASONS[status],
-        text=body,
-        content_type="text/html",
-        headers={"Server": "awselb/2.0"},
-    )
-
-
-def hop_by_hop(headers: Any) -> set[str]:
-    """The hop-by-hop header names of a message, those its ``Connection`` header names too."""
-    names = set(HOP_BY_HOP)
-    for value in headers.getall("Connection", ()):
-        names.update(token.strip().lower() for token in value.split(","))
-    return names
-
-
-@dataclass(eq=False)
-class Pool:
-    """The pooled connections to one target address, and the requests in flight on them."""
-
-    session: aiohttp.ClientSession
-    in_flight: int = 0
 
 
 @dataclass
@@ -125,25 +69,25 @@ class AlbDataPlane(Component):
     def __init__(self, idle_timeout: float | None = None, shutdown_timeout: float = 10.0) -> None:
         self.idle_timeout = idle_timeout
         self.shutdown_timeout = shutdown_timeout
-        self._cloud: LocalCloud | None = None
+        self._host: Host | None = None
         self._router = Router()
         self._routes: dict[int, PortRoute] = {}
         self._targets: dict[str, Target] = {}
-        self._pools: dict[Address, Pool] = {}
+        self._proxy = Proxy()
         self._servers: dict[int, Server] = {}
         self._errors: dict[int, str] = {}
         self._closing: set[asyncio.Task[None]] = set()
         self._listeners: list[dict[str, Any]] = []
-        self._idle: dict[str, float] = {}
+        self._idle_timeouts: dict[str, float] = {}
         self._health: HealthChecker | None = None
         self._lock = asyncio.Lock()
 
     # -- the Component contract ----------------------------------------------------------------
 
-    async def start(self, cloud: LocalCloud) -> None:
-        self._cloud = cloud
+    async def start(self, host: Host) -> None:
+        self._host = host
         self._health = HealthChecker(
-            cloud.clock, cloud.store, lambda t, port: self._resolve(t.id, port, t.partition)
+            host.clock, host.store, lambda t, port: self._resolve(t.id, port, t.partition)
         )
         await self._health.start()
 
@@ -152,21 +96,21 @@ class AlbDataPlane(Component):
             await self._reconcile()
 
     async def _reconcile(self) -> None:
-        cloud = self._cloud
-        if cloud is None:
+        host = self._host
+        if host is None:
             return
-        store, now = cloud.store, cloud.clock.now()
+        store, now = host.store, host.clock.now()
         self._update_targets()
         self._router.update_groups(store.list(None, "target-group"), self._targets)
         load_balancers = store.list(None, "load-balancer")
         routes, listeners, used = self._router.build(
             now,
-            cloud.listener_offset,
+            host.listener_offset,
             load_balancers,
             store.list(None, "listener"),
             store.list(None, "rule"),
         )
-        self._idle = {
+        self._idle_timeouts = {
             lb["LoadBalancerArn"]: float(
                 (lb.get("_attributes") or {}).get("idle_timeout.timeout_seconds", IDLE_TIMEOUT)
             )
@@ -174,7 +118,8 @@ class AlbDataPlane(Component):
         }
         self._routes, self._listeners = routes, listeners  # the atomic switch
         self._watch_health(used)
-        await self._prune_pools()
+        # the pools of addresses no target takes requests at go, once idle
+        await self._proxy.prune({t.address for t in self._targets.values() if not t.draining})
         await self._sync_servers()
 
     async def stop(self) -> None:
@@ -185,9 +130,7 @@ class AlbDataPlane(Component):
             await self._stop_server(port)
         if self._closing:
             await asyncio.gather(*self._closing, return_exceptions=True)
-        pools, self._pools = self._pools, {}
-        for pool in pools.values():
-            await pool.session.close()
+        await self._proxy.close()
         await asyncio.sleep(0.01)  # closed transports close their sockets on the next turns
 
     def status(self) -> list[dict[str, Any]]:
@@ -197,7 +140,7 @@ class AlbDataPlane(Component):
             One dict a listener: ``listener_arn``, ``load_balancer_arn``, ``port``,
             ``host_port``, ``url``, ``serving`` and ``error`` (why it does not serve, or None).
         """
-        offset = self._cloud.listener_offset if self._cloud else 0
+        offset = self._host.listener_offset if self._host else 0
         rows = []
         for listener in self._listeners:
             host_port = offset + int(listener["Port"])
@@ -220,16 +163,16 @@ class AlbDataPlane(Component):
         """Where a target answers on ``port`` on this machine, or None: never a remote address."""
         if is_loopback(target_id):
             return (target_id, port)
-        assert self._cloud is not None
-        endpoint = self._cloud.store.get(partition, "task-endpoint", f"{target_id}|{port}")
+        assert self._host is not None
+        endpoint = self._host.store.get(partition, "task-endpoint", f"{target_id}|{port}")
         if endpoint and is_loopback(endpoint.get("Host")):
             return (endpoint["Host"], int(endpoint["Port"]))
         return None
 
     def _update_targets(self) -> None:
         """One :class:`Target` a registration, reused across passes (health, in flight)."""
-        assert self._cloud is not None
-        store = self._cloud.store
+        assert self._host is not None
+        store = self._host.store
         targets: dict[str, Target] = {}
         for partition in store.partitions("target"):
             for record in store.list(partition, "target"):
@@ -250,8 +193,8 @@ class AlbDataPlane(Component):
 
     def _watch_health(self, used: set[str]) -> None:
         """Check the targets of groups in use; keep their records, drop the others'."""
-        assert self._cloud is not None and self._health is not None
-        store = self._cloud.store
+        assert self._host is not None and self._health is not None
+        store = self._host.store
         checked = []
         wanted: set[str] = set()
         for arn in used:
@@ -282,14 +225,6 @@ class AlbDataPlane(Component):
             for key in wanted:  # in use and without a record yet: initial
                 target = self._targets[key]
                 store.put(target.partition, HEALTH, key, health_record(target))
-
-    async def _prune_pools(self) -> None:
-        """Close the pools of addresses no target takes requests at, once idle."""
-        live = {t.address for t in self._targets.values() if not t.draining}
-        for address, pool in list(self._pools.items()):
-            if address not in live and pool.in_flight == 0:
-                del self._pools[address]
-                await pool.session.close()
 
     async def _sync_servers(self) -> None:
         for port in list(self._servers):
@@ -341,7 +276,8 @@ class AlbDataPlane(Component):
     # -- serving a request -------------------------------------------------------------------
 
     async def _handle(self, port: int, request: web.BaseRequest) -> web.StreamResponse:
-        # Everything up to _acquire() is synchronous: the routing table seen is one whole table.
+        # Everything up to the proxy counting the request in flight (before its first await) is
+        # synchronous: the routing table seen is one whole table.
         routes = self._routes.get(port)
         if routes is None:
             return error_page(503)
@@ -354,119 +290,23 @@ class AlbDataPlane(Component):
                 status=action.status,
                 text=action.body,
                 content_type=action.content_type,
-                headers={"Server": "awselb/2.0"},
+                headers={"Server": SERVER},
             )
         if isinstance(action, Redirect):
-            offset = self._cloud.listener_offset if self._cloud is not None else 0
+            offset = self._host.listener_offset if self._host is not None else 0
             status, location = action.location(request.host, request.path, request.query_string,
                                                listener.port, offset)  # fmt: skip
-            return web.Response(
-                status=status, headers={"Location": location, "Server": "awselb/2.0"}
-            )
+            return web.Response(status=status, headers={"Location": location, "Server": SERVER})
         group = action.pick() if isinstance(action, Forward) else None
         target = group.choose() if group is not None else None
         if target is None:
             return error_page(503)
         if target.address is None:  # no local address: ALB's connect timeout, without the wait
             return error_page(504)
-        pool = self._acquire(target)
-        try:
-            return await self._proxy(request, listener, target.address, pool.session)
-        finally:
-            pool.in_flight -= 1
-            target.in_flight -= 1
+        return await self._proxy.forward(request, target, listener.port, self._idle(listener))
 
-    def _acquire(self, target: Target) -> Pool:
-        assert target.address is not None
-        pool = self._pools.get(target.address)
-        if pool is None:
-            pool = Pool(
-                aiohttp.ClientSession(
-                    connector=aiohttp.TCPConnector(limit=256),
-                    cookie_jar=aiohttp.DummyCookieJar(),
-                    auto_decompress=False,
-                    skip_auto_headers=SKIP_AUTO_HEADERS,
-                )
-            )
-            self._pools[target.address] = pool
-        pool.in_flight += 1
-        target.in_flight += 1
-        return pool
-
-    def _timeout(self, listener: ListenerRoute) -> aiohttp.ClientTimeout:
-        idle = self.idle_timeout
-        if idle is None:
-            idle = self._idle.get(listener.lb_arn, IDLE_TIMEOUT)
-        return _client_timeout(idle)
-
-    async def _proxy(
-        self,
-        request: web.BaseRequest,
-        listener: ListenerRoute,
-        address: Address,
-        session: aiohttp.ClientSession,
-    ) -> web.StreamResponse:
-        url = URL(f"http://{address[0]}:{address[1]}{request.raw_path}", encoded=True)
-        try:
-            upstream = await session.request(
-                request.method,
-                url,
-                headers=forwarded_headers(request, listener.port),
-                data=request.content.iter_chunked(CHUNK) if request.body_exists else None,
-                allow_redirects=False,
-                timeout=self._timeout(listener),
-            )
-        except asyncio.TimeoutError:
-            return error_page(504)
-        except (aiohttp.ClientError, OSError):
-            return error_page(502)
-        async with upstream:
-            drop = hop_by_hop(upstream.headers)
-            headers = CIMultiDict(
-                (k, v) for k, v in upstream.headers.items() if k.lower() not in drop
-            )
-            length = upstream.content_length
-            if request.method != "HEAD" and length is not None and length <= SMALL_BODY:
-                try:
-                    body = await upstream.read()
-                except asyncio.TimeoutError:
-                    return error_page(504)
-                except (aiohttp.ClientError, OSError):
-                    return error_page(502)
-                headers.popall("Content-Length", None)
-                return web.Response(
-                    status=upstream.status, reason=upstream.reason, body=body, headers=headers
-                )
-            response = web.StreamResponse(
-                status=upstream.status, reason=upstream.reason, headers=headers
-            )
-            await response.prepare(request)
-            try:
-                async for chunk in upstream.content.iter_any():
-                    await response.write(chunk)
-            except (aiohttp.ClientError, OSError, asyncio.TimeoutError):
-                # Too late for an error page: cut the client's connection as ALB does.
-                if request.transport is not None:
-                    request.transport.abort()
-                return response
-            await response.write_eof()
-            return response
-
-
-@functools.lru_cache(maxsize=64)
-def _client_timeout(idle: float) -> aiohttp.ClientTimeout:
-    return aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT, sock_read=idle)
-
-
-def forwarded_headers(request: web.BaseRequest, port: int) -> CIMultiDict[str]:
-    """The request's end-to-end headers plus ALB's ``X-Forwarded-*`` and ``X-Amzn-Trace-Id``."""
-    drop = hop_by_hop(request.headers)
-    headers = CIMultiDict((k, v) for k, v in request.headers.items() if k.lower() not in drop)
-    remote = request.remote or ""
-    previous = headers.get("X-Forwarded-For")
-    headers["X-Forwarded-For"] = f"{previous}, {remote}" if previous else remote
-    headers["X-Forwarded-Proto"] = "http"
-    headers["X-Forwarded-Port"] = str(port)
-    if "Root=" not in headers.get("X-Amzn-Trace-Id", ""):
-        headers["X-Amzn-Trace-Id"] = f"Root=1-{int(time.time()):08x}-{os.urandom(12).hex()}"
-    return headers
+    def _idle(self, listener: ListenerRoute) -> float:
+        """The idle timeout of the listener's load balancer (or the one given), wall seconds."""
+        if self.idle_timeout is not None:
+            return self.idle_timeout
+        return self._idle_timeouts.get(listener.lb_arn, IDLE_TIMEOUT)

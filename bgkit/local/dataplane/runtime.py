@@ -40,15 +40,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from bgkit.local.dataplane import Component
+from bgkit.local.dataplane import Component, Host
 from bgkit.local.dataplane.images import ImageNotRunnableError, resolve
 from bgkit.local.dataplane.processes import TaskProcess
 from bgkit.local.process import TASKS_DIR, free_port
-
-if TYPE_CHECKING:
-    from bgkit.local.server import LocalCloud
 
 log = logging.getLogger("bgkit.local.runtime")
 
@@ -123,15 +120,15 @@ class RuntimeDataPlane(Component):
     name = "tasks"
 
     def __init__(self) -> None:
-        self._cloud: LocalCloud | None = None
+        self._host: Host | None = None
         self._running: dict[str, Running] = {}
         self._lock = asyncio.Lock()
 
     # -- the Component contract ----------------------------------------------------------------
 
-    async def start(self, cloud: LocalCloud) -> None:
-        self._cloud = cloud
-        (cloud.state_dir / TASKS_DIR).mkdir(exist_ok=True)
+    async def start(self, host: Host) -> None:
+        self._host = host
+        (host.state_dir / TASKS_DIR).mkdir(exist_ok=True)
         for partition, task in self._tasks():
             if task.get("lastStatus") == "STOPPED" or not task.get("_pid"):
                 continue
@@ -153,7 +150,7 @@ class RuntimeDataPlane(Component):
             log.info("adopted task %s (pid %d)", task["taskArn"], process.pid)
 
     async def reconcile(self) -> None:
-        if self._cloud is None:
+        if self._host is None:
             return
         async with self._lock:  # one pass at a time: a pass starts and signals processes
             self._reap()
@@ -199,39 +196,39 @@ class RuntimeDataPlane(Component):
     # -- the store -----------------------------------------------------------------------------
 
     def _tasks(self) -> list[tuple[str, dict[str, Any]]]:
-        assert self._cloud is not None
-        store = self._cloud.store
+        assert self._host is not None
+        store = self._host.store
         return [(p, task) for p in store.partitions(TASK) for task in store.list(p, TASK)]
 
     def _get(self, partition: str, arn: str) -> tuple[str, dict[str, Any] | None]:
         """A task record and the key it is stored under: its ARN, or else its id."""
-        assert self._cloud is not None
+        assert self._host is not None
         for key in (arn, task_id(arn)):
-            task = self._cloud.store.get(partition, TASK, key)
+            task = self._host.store.get(partition, TASK, key)
             if task is not None:
                 return key, task
         return arn, None
 
     def _update(self, partition: str, arn: str, change: Change) -> None:
         """Apply ``change(task, now)`` to the current task record, in one transaction."""
-        assert self._cloud is not None
-        store = self._cloud.store
+        assert self._host is not None
+        store = self._host.store
         with store.transaction():
             key, task = self._get(partition, arn)
             if task is not None:
-                change(task, self._cloud.clock.now())
+                change(task, self._host.clock.now())
                 store.put(partition, TASK, key, task)
 
     def _put_endpoint(self, item: Running) -> None:
         """Route the task's (private IP, container port) to its process."""
-        assert self._cloud is not None
+        assert self._host is not None
         record = {"Host": "127.0.0.1", "Port": item.process.host_port, "TaskArn": item.arn}
-        self._cloud.store.put(item.partition, ENDPOINT, item.endpoint, record)
+        self._host.store.put(item.partition, ENDPOINT, item.endpoint, record)
 
     def _delete_endpoint(self, partition: str, key: str, arn: str) -> None:
         """Remove the endpoint record ``key`` if it still routes to the task ``arn``."""
-        assert self._cloud is not None
-        store = self._cloud.store
+        assert self._host is not None
+        store = self._host.store
         with store.transaction():
             record = store.get(partition, ENDPOINT, key)
             if record is not None and record.get("TaskArn") == arn:
@@ -259,8 +256,8 @@ class RuntimeDataPlane(Component):
                 if code is not None:
                     container["exitCode"] = code
 
-            assert self._cloud is not None
-            with self._cloud.store.transaction():  # the route goes with the status
+            assert self._host is not None
+            with self._host.store.transaction():  # the route goes with the status
                 self._delete_endpoint(item.partition, item.endpoint, arn)
                 self._update(item.partition, arn, stopped)
             log.info("task %s exited (%s)", arn, ended.code)
@@ -277,8 +274,8 @@ class RuntimeDataPlane(Component):
                 self._update(partition, arn, _stopped_unstarted)
 
     def _spawn(self, partition: str, task: dict[str, Any]) -> None:
-        assert self._cloud is not None
-        cloud, arn = self._cloud, task["taskArn"]
+        assert self._host is not None
+        host, arn = self._host, task["taskArn"]
         spec = task["_container"]
         environment = dict(spec.get("environment") or {})
         try:
@@ -296,11 +293,11 @@ class RuntimeDataPlane(Component):
             AWS_DEFAULT_REGION=region,
             AWS_EXECUTION_ENV="AWS_ECS_FARGATE",
         )
-        log_path = cloud.state_dir / TASKS_DIR / f"{task_id(arn)}.log"
-        pulled = cloud.clock.now()
+        log_path = host.state_dir / TASKS_DIR / f"{task_id(arn)}.log"
+        pulled = host.clock.now()
         try:
             process = TaskProcess.spawn(
-                argv, environment, host_port, log_path, cloud.state_dir / TASKS_DIR
+                argv, environment, host_port, log_path, host.state_dir / TASKS_DIR
             )
         except OSError as error:
             self._update(partition, arn, _failed(f"CannotStartContainerError: {error}"))
@@ -326,8 +323,8 @@ class RuntimeDataPlane(Component):
 
     def _signal(self, tasks: dict[str, tuple[str, dict[str, Any]]]) -> None:
         """Stop the processes whose task wants to stop, is gone, or never opened its port."""
-        assert self._cloud is not None
-        clock = self._cloud.clock
+        assert self._host is not None
+        clock = self._host.clock
         now = time.monotonic()
         for arn, item in self._running.items():
             partition_task = tasks.get(arn)
@@ -361,8 +358,8 @@ class RuntimeDataPlane(Component):
             if not answered or item.kill_at or self._running.get(item.arn) is not item:
                 continue
             item.ready = True
-            assert self._cloud is not None
-            with self._cloud.store.transaction():  # the status and the route together
+            assert self._host is not None
+            with self._host.store.transaction():  # the status and the route together
                 self._update(item.partition, item.arn, _running)
                 task = self._get(item.partition, item.arn)[1]
                 if task is not None and _wants_process(task):
