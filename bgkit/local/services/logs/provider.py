@@ -19,9 +19,12 @@ import re
 from typing import Any, ClassVar
 
 from bgkit.errors import ServiceError
+from bgkit.local.ids import parse_arn
+from bgkit.local.paging import Pager, Tokens
 from bgkit.local.provider import Provider, RequestContext
 from bgkit.local.services.logs.streams import (
     GROUP,
+    INVALID_TOKEN,
     STREAM,
     accept_events,
     add_user_events,
@@ -38,6 +41,7 @@ from bgkit.local.services.logs.streams import (
     stream_arn,
     stream_key,
 )
+from bgkit.local.tagging import merge, remove
 
 __all__ = ["LogsProvider"]
 
@@ -48,6 +52,7 @@ MAX_NAME = 512
 RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
                   2192, 2557, 2922, 3288, 3653)  # fmt: skip
 MAX_TAGS = 50
+MAX_PAGE = 50  # a page of DescribeLogGroups or DescribeLogStreams
 MAX_EVENTS = 10_000
 PATTERN_ONLY = ("arn", "creationTime", "logGroupName")
 
@@ -81,12 +86,25 @@ def _check_limit(limit: int | None, most: int) -> int:
     return limit
 
 
+#: CloudWatch Logs' pages: opaque offset tokens; a limit is at most the operation's most, and
+#: the most when the call names none
+PAGER = Pager(
+    "logs",
+    lambda token: invalid(INVALID_TOKEN),
+    tokens=Tokens(write=offset_token, read=offset_of, bounded=False),
+    size=lambda limit: _check_limit(limit, MAX_PAGE),
+    sizes={"FilterLogEvents": lambda limit: _check_limit(limit, MAX_EVENTS)},
+)
+
+
 def _group_name_of(identifier: str) -> str:
     """A group's name from its name or ARN (``…:log-group:<name>`` with or without ``:*``)."""
-    if identifier.startswith("arn:"):
-        name = identifier.split(":log-group:", 1)[-1]
-        return name[:-2] if name.endswith(":*") else name
-    return identifier
+    parts = parse_arn(identifier)
+    resource = parts["resource"] if parts else ""
+    if not resource.startswith("log-group:"):
+        return identifier  # a name, or an ARN of no log group (no group has a colon in its name)
+    name = resource.removeprefix("log-group:")
+    return name[:-2] if name.endswith(":*") else name
 
 
 class LogsProvider(Provider):
@@ -151,10 +169,8 @@ class LogsProvider(Provider):
         ctx: RequestContext,
         log_group_name_prefix: str | None = None,
         log_group_name_pattern: str | None = None,
-        next_token: str | None = None,
-        limit: int | None = None,
         log_group_class: str | None = None,
-        **others: Any,
+        **paging: Any,
     ) -> dict[str, Any]:
         if log_group_name_prefix is not None and log_group_name_pattern is not None:
             raise invalid(
@@ -162,7 +178,6 @@ class LogsProvider(Provider):
             )
         if log_group_name_prefix is not None:
             _check_group_name(log_group_name_prefix, "logGroupNamePrefix")
-        limit = _check_limit(limit, 50)
         groups = sorted(ctx.records(GROUP).list(), key=lambda g: g["logGroupName"])
         found = [
             g
@@ -171,20 +186,15 @@ class LogsProvider(Provider):
             and (log_group_name_pattern or "") in g["logGroupName"]
             and (log_group_class is None or g["logGroupClass"] == log_group_class)
         ]
-        start = offset_of(next_token)
-        page = found[start : start + limit]
-        shown = []
-        for group in page:
+
+        def show(group: dict[str, Any]) -> dict[str, Any]:
             item = {k: v for k, v in group.items() if not k.startswith("_")}
             if log_group_name_pattern is not None:  # as AWS: only these three then
-                item = {k: item[k] for k in PATTERN_ONLY}
-            else:
-                item["storedBytes"] = self._stored_bytes(ctx, group["logGroupName"])
-            shown.append(item)
-        result: dict[str, Any] = {"logGroups": shown}
-        if start + limit < len(found):
-            result["nextToken"] = offset_token(start + limit)
-        return result
+                return {k: item[k] for k in PATTERN_ONLY}
+            item["storedBytes"] = self._stored_bytes(ctx, group["logGroupName"])
+            return item
+
+        return PAGER.page("DescribeLogGroups", found, paging, show=show)
 
     def _stored_bytes(self, ctx: RequestContext, group: str) -> int:
         total = 0
@@ -232,7 +242,7 @@ class LogsProvider(Provider):
         return record
 
     def _retag(self, ctx: RequestContext, group: dict[str, Any], tags: dict[str, str]) -> None:
-        merged = {**group["_tags"], **tags}
+        merged = merge(group["_tags"], tags)
         if len(merged) > MAX_TAGS:
             raise ServiceError(
                 "TooManyTagsException",
@@ -246,7 +256,7 @@ class LogsProvider(Provider):
 
     def untag_resource(self, ctx: RequestContext, resource_arn: str, tag_keys: list[str]) -> None:
         group = self._tagged(ctx, resource_arn)
-        group["_tags"] = {k: v for k, v in group["_tags"].items() if k not in tag_keys}
+        group["_tags"] = remove(group["_tags"], tag_keys)
         ctx.records(GROUP).put(group["logGroupName"], group)
 
     def list_tags_for_resource(self, ctx: RequestContext, resource_arn: str) -> dict[str, Any]:
@@ -306,8 +316,7 @@ class LogsProvider(Provider):
         log_stream_name_prefix: str | None = None,
         order_by: str | None = None,
         descending: bool | None = None,
-        next_token: str | None = None,
-        limit: int | None = None,
+        **paging: Any,
     ) -> dict[str, Any]:
         order_by = order_by or "LogStreamName"
         if order_by not in ("LogStreamName", "LastEventTime"):
@@ -316,7 +325,7 @@ class LogsProvider(Provider):
             )
         if order_by == "LastEventTime" and log_stream_name_prefix is not None:
             raise invalid("Cannot order by LastEventTime with a logStreamNamePrefix.")
-        limit = _check_limit(limit, 50)
+        PAGER.limit("DescribeLogStreams", paging)  # refused before the group is looked up
         group = self._group(ctx, log_group_name, log_group_identifier)["logGroupName"]
         ship(ctx, group)
         streams = [
@@ -330,14 +339,12 @@ class LogsProvider(Provider):
             streams.sort(key=lambda s: s["logStreamName"])
         if descending:
             streams.reverse()
-        start = offset_of(next_token)
-        page = streams[start : start + limit]
-        result: dict[str, Any] = {
-            "logStreams": [{k: v for k, v in s.items() if not k.startswith("_")} for s in page]
-        }
-        if start + limit < len(streams):
-            result["nextToken"] = offset_token(start + limit)
-        return result
+        return PAGER.page(
+            "DescribeLogStreams",
+            streams,
+            paging,
+            show=lambda s: {k: v for k, v in s.items() if not k.startswith("_")},
+        )
 
     # -- events ----------------------------------------------------------------------------------
 
@@ -403,15 +410,13 @@ class LogsProvider(Provider):
         start_time: int | None = None,
         end_time: int | None = None,
         filter_pattern: str | None = None,
-        next_token: str | None = None,
-        limit: int | None = None,
-        **others: Any,
+        **paging: Any,
     ) -> dict[str, Any]:
         if log_stream_names is not None and log_stream_name_prefix is not None:
             raise invalid(
                 "logStreamNames and logStreamNamePrefix are mutually exclusive parameters."
             )
-        limit = _check_limit(limit, MAX_EVENTS)
+        PAGER.limit("FilterLogEvents", paging)  # refused before the group is looked up
         group = self._group(ctx, log_group_name, log_group_identifier)["logGroupName"]
         ship(ctx, group)
         streams = [
@@ -422,21 +427,19 @@ class LogsProvider(Provider):
             and s["logStreamName"].startswith(log_stream_name_prefix or "")
         ]
         found = matching_events(streams, start_time, end_time, filter_pattern)
-        start = offset_of(next_token)
-        page = found[start : start + limit]
-        result: dict[str, Any] = {
-            "events": [
-                {
-                    "logStreamName": name,
-                    "timestamp": stamp,
-                    "message": message,
-                    "ingestionTime": ingested,
-                    "eventId": f"{stamp:020d}{position:016d}",
-                }
-                for stamp, name, position, ingested, message in page
-            ],
+        return {
+            **PAGER.page("FilterLogEvents", found, paging, show=_event),
             "searchedLogStreams": [],
         }
-        if start + limit < len(found):
-            result["nextToken"] = offset_token(start + limit)
-        return result
+
+
+def _event(found: tuple[int, str, int, int, str]) -> dict[str, Any]:
+    """A ``FilteredLogEvent`` from what :func:`.streams.matching_events` found."""
+    stamp, name, position, ingested, message = found
+    return {
+        "logStreamName": name,
+        "timestamp": stamp,
+        "message": message,
+        "ingestionTime": ingested,
+        "eventId": f"{stamp:020d}{position:016d}",
+    }

@@ -332,15 +332,13 @@ def offset_token(offset: int) -> str:
     return base64.urlsafe_b64encode(f"bgkit:{offset}".encode()).decode()
 
 
-def offset_of(token: str | None) -> int:
-    """The offset an :func:`offset_token` holds (0 for none); ``InvalidParameterException``."""
-    if token is None:
-        return 0
+def offset_of(token: str) -> int | None:
+    """The offset an :func:`offset_token` holds, or ``None`` for a token it did not write."""
     try:
         text = base64.urlsafe_b64decode(token.encode()).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise invalid(INVALID_TOKEN) from None
+        return None
     prefix, _, number = text.partition(":")
-    if prefix != "bgkit" or not number.isdigit():
-        raise invalid(INVALID_TOKEN)
+    if prefix != "bgkit" or not number.isdecimal():
+        return None
     return int(number)
