@@ -1,8 +1,8 @@
-"""The exceptions bgkit raises, drawn once.
+"""The exceptions bgkit raises, drawn once: each with its built-in base where it has one.
 
 ::
 
-    BgkitError
+    BgkitError (Exception)
     ├── ConfigError (ValueError)          a setting has a value bgkit cannot use
     ├── AwsTargetError (RuntimeError)     the aws target cannot start: no credentials or no region
     ├── CostNotConfirmedError (PermissionError)
