@@ -1,4 +1,5 @@
-"""The lifecycle engine's transition table and traffic schedules, without an endpoint."""
+"""The lifecycle engines' transition tables, traffic schedules and documented state, without an
+endpoint."""
 
 from __future__ import annotations
 
@@ -9,7 +10,18 @@ from bgkit.local.ids import Ids
 from bgkit.local.provider import RequestContext
 from bgkit.local.services.codedeploy import engine as deployments
 from bgkit.local.services.codedeploy.configs import PREDEFINED, traffic_schedule
-from bgkit.local.services.codedeploy.lifecycle import EVENTS, event_list
+from bgkit.local.services.codedeploy.lifecycle import (
+    EVENTS,
+    DeploymentState,
+    NewDeploymentState,
+    event_list,
+    new_deployment,
+)
+from bgkit.local.services.ecs.bluegreen.deployments import (
+    NewServiceDeploymentState,
+    ServiceDeploymentState,
+    start_initial,
+)
 from bgkit.local.store import Store
 
 
@@ -124,3 +136,63 @@ def test_ready_wait_stops_at_its_deadline_and_leaves_the_index():
     assert waiting["status"] == "Stopped"
     assert waiting["errorInformation"]["message"].endswith("This time out period is 5 minutes.")
     assert ctx.records("codedeploy-active").get("d-AAAAAAAAA") is None
+
+
+def _group() -> dict:
+    pair = {
+        "targetGroups": [{"name": "tg-1"}, {"name": "tg-2"}],
+        "prodTrafficRoute": {"listenerArns": ["arn:listener/80"]},
+        "testTrafficRoute": {"listenerArns": ["arn:listener/8080"]},
+    }
+    return {
+        "applicationName": "app",
+        "deploymentGroupName": "dg",
+        "serviceRoleArn": "arn:aws:iam::000000000000:role/bgkit-codedeploy",
+        "ecsServices": [{"clusterName": "c", "serviceName": "s"}],
+        "_targetGroupArns": ["arn:tg/1", "arn:tg/2"],
+        "loadBalancerInfo": {"targetGroupPairInfoList": [pair]},
+        "deploymentStyle": {},
+        "blueGreenDeploymentConfiguration": {},
+        "computePlatform": "ECS",
+    }
+
+
+def test_a_new_deployment_has_the_documented_state():
+    ctx, _ = context()
+    made = new_deployment(
+        ctx,
+        "d-AAAAAAAAA",
+        _group(),
+        config={"deploymentConfigName": "CodeDeployDefault.ECSAllAtOnce"},
+        revision=None,
+        content="{}",
+        creator="user",
+        auto_rollback={},
+    )
+    assert set(made["_engine"]) == NewDeploymentState.__required_keys__
+    assert NewDeploymentState.__required_keys__ <= DeploymentState.__required_keys__
+
+
+def test_a_deployment_writes_only_documented_state():
+    ctx, wall = context()
+    waiting = record(ctx, phase="ReadyWait")
+    deployments.run(ctx, waiting)
+    wall.now += 300
+    deployments.run(ctx, waiting)
+    documented = DeploymentState.__required_keys__ | DeploymentState.__optional_keys__
+    assert set(waiting["_engine"]) <= documented
+
+
+def test_a_new_service_deployment_has_the_documented_state():
+    ctx, _ = context()
+    service = {
+        "clusterArn": ctx.arn("ecs", "cluster/c"),
+        "serviceName": "s",
+        "serviceArn": ctx.arn("ecs", "service/c/s"),
+        "deploymentConfiguration": {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0},
+        "loadBalancers": [],
+    }
+    made = start_initial(ctx, service, "c/s", {"id": "ecs-svc/1", "taskDefinition": "arn:td:1"})
+    assert set(made["_engine"]) == NewServiceDeploymentState.__required_keys__
+    documented = ServiceDeploymentState.__required_keys__ | ServiceDeploymentState.__optional_keys__
+    assert {"worked", "hooksAt"} <= documented  # the markers each move clears

@@ -17,7 +17,8 @@ from bgkit.local.services.codedeploy.appspec import sha256_of
 from bgkit.local.services.codedeploy.configs import require_ecs_config
 from bgkit.local.services.codedeploy.group_checks import check_rollback
 from bgkit.local.services.codedeploy.groups import active_deployment
-from bgkit.local.services.codedeploy.lifecycle import Run, new_deployment, stop
+from bgkit.local.services.codedeploy.lifecycle import DeploymentRun as Run
+from bgkit.local.services.codedeploy.lifecycle import new_deployment, stop
 from bgkit.local.services.codedeploy.models import (
     DEPLOYMENT,
     REVISION,

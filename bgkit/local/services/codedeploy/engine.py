@@ -1,16 +1,19 @@
 """The lifecycle engine of CodeDeploy's ECS blue/green deployments, as a transition table.
 
-A deployment's whole state is in its record (``_engine``): the phase it is in, the lifecycle
-events with their statuses and times, the blue and green task sets and target groups, the
-listener actions from before the deployment, and every deadline as a *local clock* time. Nothing
-is kept in memory between two steps, so a restarted local cloud resumes each deployment where it
-was, with the same deadlines.
+A deployment's whole state is in its record (``_engine``, a
+:class:`~.lifecycle.DeploymentState`): the phase it is in, the lifecycle events with their
+statuses and times, the blue and green task sets and target groups, the listener actions from
+before the deployment, and every deadline as a *local clock* time. Nothing is kept in memory
+between two steps, so a restarted local cloud resumes each deployment where it was, with the same
+deadlines.
 
-:data:`TRANSITIONS` maps each phase to its step and the phase that follows. A step either returns
-:data:`NEXT` (go on to the table's next phase, at once), another phase's name (a branch), or
-``None`` — wait, having set ``due`` to the local time at which something can change (or to 0 to
-be looked at again on the next pass, e.g. while the green tasks become healthy). A step raises
-:class:`DeploymentFailure` to fail the deployment. :func:`run` takes steps until one waits::
+:data:`TRANSITIONS` maps each phase to its step and the phase that follows; the local cloud's one
+lifecycle machine (:mod:`bgkit.local.lifecycle`) steps it. A step either returns :data:`NEXT` (go
+on to the table's next phase, at once), another phase's name (a branch), or ``None`` — wait,
+having set ``due`` to the local time at which something can change (or to 0 to be looked at again
+on the next pass, e.g. while the green tasks become healthy). A step raises
+:class:`DeploymentFailure` to fail the deployment. :func:`run` takes steps until one waits, then
+stores the record (always)::
 
     Created → BeforeInstall → Install → InstallWait → AfterInstall → AllowTestTraffic
       → AfterAllowTestTraffic → ReadyWait → BeforeAllowTraffic → AllowTraffic
@@ -25,23 +28,22 @@ local cloud runs no Lambda functions yet).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
+from bgkit.local.forwarding import weights_for
+from bgkit.local.lifecycle import NEXT, Lifecycle, Step, Transition
 from bgkit.local.provider import RequestContext
 from bgkit.local.services.codedeploy import traffic
 from bgkit.local.services.codedeploy.appspec import AppSpecError, parse_appspec
 from bgkit.local.services.codedeploy.configs import traffic_schedule
 from bgkit.local.services.codedeploy.lifecycle import (
     DeploymentFailure,
-    Run,
+    DeploymentRun,
     fail,
     finish,
     stop,
 )
 
-NEXT = "<next>"
 #: [I] local seconds a deployment stays ``Created`` before it starts (AWS: about 0.2 s)
 START_DELAY = 1.0
 #: the Install timeout, and its message (CodeDeploy's troubleshooting guide)
@@ -60,18 +62,8 @@ NO_HOOKS_MESSAGE = (
 )
 TERMINAL = ("Succeeded", "Failed", "Stopped")
 
-Step = Callable[[Run], "str | None"]
 
-
-@dataclass(frozen=True)
-class Transition:
-    """A phase's step and the phase that follows it."""
-
-    step: Step
-    next: str
-
-
-def _start(run: Run) -> str | None:
+def _start(run: DeploymentRun) -> str | None:
     record, engine = run.record, run.engine
     if run.now() < record["createTime"] + START_DELAY:
         return run.wait_until(record["createTime"] + START_DELAY)
@@ -98,10 +90,10 @@ def _start(run: Run) -> str | None:
     return NEXT
 
 
-def _hook(event: str) -> Step:
+def _hook(event: str) -> Step[DeploymentRun]:
     """A hook event: nothing to invoke (hooks were refused at the start), so it succeeds."""
 
-    def step(run: Run) -> str | None:
+    def step(run: DeploymentRun) -> str | None:
         if not run.has_event(event):
             return NEXT
         run.begin(event)
@@ -112,7 +104,7 @@ def _hook(event: str) -> Step:
     return step
 
 
-def _install(run: Run) -> str | None:
+def _install(run: DeploymentRun) -> str | None:
     """Find blue, check the listeners, create green on the other group at 100 % scale."""
     ctx, engine = run.ctx, run.engine
     run.begin("Install")
@@ -172,7 +164,7 @@ def _install(run: Run) -> str | None:
     return NEXT
 
 
-def _install_wait(run: Run) -> str | None:
+def _install_wait(run: DeploymentRun) -> str | None:
     engine = run.engine
     service = traffic.describe_service(run.ctx, run.role, engine["cluster"], engine["service"])
     green = traffic.task_set(service, engine["green"]["taskSetArn"])
@@ -188,7 +180,7 @@ def _install_wait(run: Run) -> str | None:
     return run.wait_until(0.0)  # look again on the next pass
 
 
-def _allow_test_traffic(run: Run) -> str | None:
+def _allow_test_traffic(run: DeploymentRun) -> str | None:
     if not run.has_event("AllowTestTraffic"):
         return NEXT
     engine = run.engine
@@ -200,7 +192,7 @@ def _allow_test_traffic(run: Run) -> str | None:
     return NEXT
 
 
-def _ready_wait(run: Run) -> str | None:
+def _ready_wait(run: DeploymentRun) -> str | None:
     record, engine = run.record, run.engine
     ready = record["blueGreenDeploymentConfiguration"]["deploymentReadyOption"]
     if ready["actionOnTimeout"] != "STOP_DEPLOYMENT":
@@ -220,7 +212,7 @@ def _ready_wait(run: Run) -> str | None:
     return run.wait_until(engine["readyDeadline"])
 
 
-def _allow_traffic(run: Run) -> str | None:
+def _allow_traffic(run: DeploymentRun) -> str | None:
     """Shift production traffic by the configuration's schedule, then make green PRIMARY."""
     ctx, engine = run.ctx, run.engine
     if engine.get("shiftStart") is None:
@@ -234,7 +226,7 @@ def _allow_traffic(run: Run) -> str | None:
     if weight != engine.get("weight", 0):
         blue, green = engine["blue"]["targetGroupArn"], engine["green"]["targetGroupArn"]
         for listener in engine["prodListeners"]:
-            traffic.set_weights(ctx, run.role, listener, {blue: 100 - weight, green: weight})
+            traffic.set_weights(ctx, run.role, listener, weights_for(blue, green, weight))
         engine["weight"] = weight
     if weight < 100:
         later = [engine["shiftStart"] + offset for offset, _ in schedule if offset > elapsed]
@@ -247,13 +239,13 @@ def _allow_traffic(run: Run) -> str | None:
     return NEXT
 
 
-def _after_allow_traffic(run: Run) -> str | None:
+def _after_allow_traffic(run: DeploymentRun) -> str | None:
     _hook("AfterAllowTraffic")(run)
     run.set_target("Succeeded")
     return NEXT
 
 
-def _termination_wait(run: Run) -> str | None:
+def _termination_wait(run: DeploymentRun) -> str | None:
     record, engine = run.record, run.engine
     if engine.get("terminationDeadline") is None:
         minutes = record["blueGreenDeploymentConfiguration"][
@@ -266,7 +258,7 @@ def _termination_wait(run: Run) -> str | None:
     return run.wait_until(engine["terminationDeadline"])
 
 
-def _terminate(run: Run) -> str | None:
+def _terminate(run: DeploymentRun) -> str | None:
     engine = run.engine
     traffic.call(
         run.ctx, run.role, "ecs", "DeleteTaskSet", cluster=engine["cluster"],
@@ -276,7 +268,7 @@ def _terminate(run: Run) -> str | None:
     return "Succeeded"
 
 
-def _rollback_reroute(run: Run) -> str | None:
+def _rollback_reroute(run: DeploymentRun) -> str | None:
     """Listeners back to blue, blue PRIMARY again (a rollback deployment)."""
     ctx, engine = run.ctx, run.engine
     for event in ("BeforeInstall", "Install", "AfterInstall"):
@@ -301,7 +293,7 @@ def _rollback_reroute(run: Run) -> str | None:
     return NEXT
 
 
-def _rollback_cleanup(run: Run) -> str | None:
+def _rollback_cleanup(run: DeploymentRun) -> str | None:
     """The replacement task set is deleted; the rollback has succeeded."""
     engine = run.engine
     green = engine.get("green") or {}
@@ -316,7 +308,7 @@ def _rollback_cleanup(run: Run) -> str | None:
     return "Succeeded"
 
 
-TRANSITIONS: dict[str, Transition] = {
+TRANSITIONS: dict[str, Transition[DeploymentRun]] = {
     "Created": Transition(_start, "BeforeInstall"),
     "BeforeInstall": Transition(_hook("BeforeInstall"), "Install"),
     "Install": Transition(_install, "InstallWait"),
@@ -335,23 +327,22 @@ TRANSITIONS: dict[str, Transition] = {
 }
 
 
+def _failed(run: DeploymentRun, failure: DeploymentFailure) -> None:
+    """A failed step ends the deployment ``Failed`` (and may start its rollback): stop stepping."""
+    fail(run, failure.code, failure.message)
+
+
+LIFECYCLE = Lifecycle(
+    TRANSITIONS,
+    terminal=TERMINAL,
+    fails_with=DeploymentFailure,
+    on_failure=_failed,
+    save=DeploymentRun.save,
+    steps_per_phase=4,
+)
+
+
 def run(ctx: RequestContext, record: dict[str, Any]) -> dict[str, Any]:
     """Take the deployment's steps until one waits or it ends; store it; return it."""
-    current = Run(ctx, record)
-    engine = record["_engine"]
-    for _ in range(4 * len(TRANSITIONS)):
-        phase = engine["phase"]
-        if phase in TERMINAL:
-            break
-        transition = TRANSITIONS[phase]
-        engine["due"] = 0.0
-        try:
-            outcome = transition.step(current)
-        except DeploymentFailure as failure:
-            fail(current, failure.code, failure.message)
-            break
-        if outcome is None:
-            break
-        engine["phase"] = transition.next if outcome == NEXT else outcome
-    current.save()
+    LIFECYCLE.run(DeploymentRun(ctx, record))
     return record

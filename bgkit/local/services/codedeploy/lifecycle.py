@@ -1,24 +1,29 @@
 """A deployment record and what happens to it: made, stepped, failed, stopped, rolled back.
 
-:class:`Run` wraps one deployment record while the engine (:mod:`.engine`) steps it: its
-lifecycle events, its target's status, its wait deadline, saving it (and its entry in the index of
-deployments that have not ended). :func:`fail`, :func:`stop` and :func:`finish` end a deployment
-as CodeDeploy does; :func:`start_rollback` makes the rollback deployment (``creator
-codeDeployRollback``, both linked by ``rollbackInfo``).
+A deployment's engine state (``_engine``) is a :class:`DeploymentState`: the keys
+:func:`new_deployment` gives it, then those the engine's steps add (:mod:`.engine`). It is JSON in
+the record, so a local cloud restarted with deployments in flight reads the same keys back.
+:class:`DeploymentRun` wraps one deployment record while the engine steps it: its lifecycle
+events, its target's status, saving it (and its entry in the index of deployments that have not
+ended). :func:`fail`, :func:`stop` and :func:`finish` end a deployment as CodeDeploy does;
+:func:`start_rollback` makes the rollback deployment (``creator codeDeployRollback``, both linked
+by ``rollbackInfo``).
 """
 
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, TypedDict
 
+from bgkit.local.lifecycle import LifecycleRun, MachineState
 from bgkit.local.provider import RequestContext
 from bgkit.local.services.codedeploy.models import ACTIVE, DEPLOYMENT, GROUP, group_key
-from bgkit.local.services.codedeploy.traffic import DeploymentFailure
+from bgkit.local.services.codedeploy.traffic import DeploymentFailure, ListenerActions
 
 __all__ = [
     "DeploymentFailure",
-    "Run",
+    "DeploymentRun",
+    "DeploymentState",
     "fail",
     "finish",
     "new_deployment",
@@ -45,6 +50,59 @@ COPIED = (
     "loadBalancerInfo",
     "computePlatform",
 )
+
+
+class TaskSetSide(TypedDict):
+    """Blue or green: a task set of the service and the target group it registers in."""
+
+    taskSetArn: str
+    targetGroupArn: str
+
+
+class AppSpecTarget(TypedDict):
+    """What the AppSpec deploys (``Resources[0].TargetService.Properties``), read at the start."""
+
+    taskDefinition: str
+    containerName: str
+    containerPort: int
+    networkConfiguration: dict[str, Any] | None
+    platformVersion: str | None
+    capacityProviderStrategy: list[dict[str, Any]] | None
+
+
+class NewDeploymentState(MachineState):
+    """The engine state a deployment has from the start (:func:`new_deployment`); a rollback
+    deployment copies it from the deployment it rolls back."""
+
+    events: list[dict[str, Any]]  # the target's lifecycle events (``LifecycleEvent``), in order
+    targetStatus: str  # the ECS target's status: Pending, InProgress, Ready, Succeeded, Failed
+    lastUpdatedAt: float  # local time an event or the target's status last changed
+    roleArn: str  # the group's service role, which CodeDeploy assumes for ECS and ELBv2
+    cluster: str  # the ECS service's cluster name
+    service: str  # the ECS service's name
+    targetGroupArns: list[str]  # the group's pair of target groups, as the group names them
+    prodListeners: list[str]  # production listener ARNs
+    testListeners: list[str]  # test listener ARNs (none: no test traffic events)
+    config: dict[str, Any]  # the deployment config, as GetDeploymentConfig shows it
+    appSpecContent: str | None  # the AppSpec as given (YAML or JSON text)
+    weight: int  # percent of production traffic on green now
+
+
+class DeploymentState(NewDeploymentState, total=False):
+    """A deployment's whole engine state: the keys it starts with and those that appear as it
+    runs."""
+
+    rollback: bool  # True: a rollback deployment (start_rollback)
+    appspec: AppSpecTarget  # the parsed AppSpec (Created, when it starts)
+    targetArn: str  # the ECS service's ARN (Install)
+    listenersBefore: dict[str, ListenerActions]  # listener ARN → actions before (Install)
+    blue: TaskSetSide  # the PRIMARY task set when the deployment began (Install)
+    green: TaskSetSide  # the replacement task set (Install)
+    installDeadline: float  # local time the replacement must be healthy by (Install)
+    readyDeadline: float  # local time the ready wait expires (ReadyWait)
+    continued: str  # the wait ContinueDeployment ended: READY_WAIT or TERMINATION_WAIT
+    shiftStart: float  # local time production traffic began to shift (AllowTraffic)
+    terminationDeadline: float  # local time blue is deleted (TerminationWait)
 
 
 def event_list(with_test_listener: bool) -> list[dict[str, Any]]:
@@ -80,6 +138,22 @@ def new_deployment(
     pair = group["loadBalancerInfo"]["targetGroupPairInfoList"][0]
     test = list((pair.get("testTrafficRoute") or {}).get("listenerArns") or [])
     service = group["ecsServices"][0]
+    state: NewDeploymentState = {
+        "phase": "Created",
+        "due": ctx.now(),
+        "events": event_list(bool(test)),
+        "targetStatus": "Pending",
+        "lastUpdatedAt": ctx.now(),
+        "roleArn": group["serviceRoleArn"],
+        "cluster": service["clusterName"],
+        "service": service["serviceName"],
+        "targetGroupArns": list(group["_targetGroupArns"]),
+        "prodListeners": list(pair["prodTrafficRoute"]["listenerArns"]),
+        "testListeners": test,
+        "config": copy.deepcopy(config),
+        "appSpecContent": content,
+        "weight": 0,
+    }
     record: dict[str, Any] = {
         "applicationName": group["applicationName"],
         "deploymentGroupName": group["deploymentGroupName"],
@@ -95,22 +169,7 @@ def new_deployment(
         "deploymentStatusMessages": [],
         "deploymentOverview": overview("Pending"),
         **{member: copy.deepcopy(group[member]) for member in COPIED},
-        "_engine": {
-            "phase": "Created",
-            "due": ctx.now(),
-            "events": event_list(bool(test)),
-            "targetStatus": "Pending",
-            "lastUpdatedAt": ctx.now(),
-            "roleArn": group["serviceRoleArn"],
-            "cluster": service["clusterName"],
-            "service": service["serviceName"],
-            "targetGroupArns": list(group["_targetGroupArns"]),
-            "prodListeners": list(pair["prodTrafficRoute"]["listenerArns"]),
-            "testListeners": test,
-            "config": copy.deepcopy(config),
-            "appSpecContent": content,
-            "weight": 0,
-        },
+        "_engine": state,
     }
     if revision is not None:
         record["revision"] = copy.deepcopy(revision)
@@ -121,26 +180,13 @@ def new_deployment(
     return record
 
 
-class Run:
+class DeploymentRun(LifecycleRun[DeploymentState]):
     """One deployment record while the engine steps it."""
-
-    def __init__(self, ctx: RequestContext, record: dict[str, Any]) -> None:
-        self.ctx = ctx
-        self.record = record
-        self.engine: dict[str, Any] = record["_engine"]
 
     @property
     def role(self) -> str:
         """The group's service role, which CodeDeploy assumes for ECS and ELB calls."""
         return self.engine["roleArn"]
-
-    def now(self) -> float:
-        return self.ctx.now()
-
-    def wait_until(self, due: float) -> None:
-        """Wait: look at the deployment again at local time ``due`` (0: on the next pass)."""
-        self.engine["due"] = due
-        return None
 
     def rolls_back_on(self, event: str) -> bool:
         config = self.record.get("autoRollbackConfiguration") or {}
@@ -202,7 +248,9 @@ def save(ctx: RequestContext, record: dict[str, Any]) -> None:
         )
 
 
-def _end(run: Run, status: str, code: str | None = None, message: str | None = None) -> None:
+def _end(
+    run: DeploymentRun, status: str, code: str | None = None, message: str | None = None
+) -> None:
     record = run.record
     record["status"] = status
     record["completeTime"] = run.now()
@@ -232,12 +280,12 @@ def _end(run: Run, status: str, code: str | None = None, message: str | None = N
     )
 
 
-def finish(run: Run, status: str) -> None:
+def finish(run: DeploymentRun, status: str) -> None:
     """End a deployment that went through (``Succeeded``)."""
     _end(run, status)
 
 
-def fail(run: Run, code: str, message: str) -> None:
+def fail(run: DeploymentRun, code: str, message: str) -> None:
     """End a deployment ``Failed``: the running event failed, those not reached are skipped;
     roll back when the deployment says so on ``DEPLOYMENT_FAILURE`` (never from BeforeInstall,
     where "a rollback is not possible")."""
@@ -263,7 +311,7 @@ def fail(run: Run, code: str, message: str) -> None:
         start_rollback(run, f"Deployment {run.record['deploymentId']} failed: {message}")
 
 
-def stop(run: Run, code: str, message: str, *, rollback: bool) -> None:
+def stop(run: DeploymentRun, code: str, message: str, *, rollback: bool) -> None:
     """End a deployment ``Stopped`` (StopDeployment, or an expired ready wait)."""
     for event in run.engine["events"]:
         if event["status"] == "InProgress":
@@ -277,7 +325,7 @@ def stop(run: Run, code: str, message: str, *, rollback: bool) -> None:
         start_rollback(run, f"Deployment {run.record['deploymentId']} was stopped: {message}")
 
 
-def start_rollback(run: Run, reason: str) -> dict[str, Any] | None:
+def start_rollback(run: DeploymentRun, reason: str) -> dict[str, Any] | None:
     """The rollback deployment of ``run``'s: it puts the listeners back on blue, makes blue
     PRIMARY and deletes green. Nothing to roll back when green was never made."""
     original, engine = run.record, run.engine

@@ -8,16 +8,17 @@ becomes a :class:`DeploymentFailure` with the ``errorInformation`` AWS gives: EC
 wrapped in the ``ECS_UPDATE_ERROR`` sentence CodeDeploy writes, ELB's in
 ``ELASTIC_LOAD_BALANCING_INVALID``.
 
-Listeners forward to the pair with a weighted ``ForwardConfig``; the group not serving stays in it
-at weight 0, as CodeDeploy leaves it since 2022.
+Listeners forward to the pair with a weighted ``ForwardConfig`` (the new actions are
+:mod:`bgkit.local.forwarding`'s); the group not serving stays in it at weight 0, as CodeDeploy
+leaves it since 2022.
 """
 
 from __future__ import annotations
 
-import copy
-from typing import Any
+from typing import Any, TypedDict
 
 from bgkit.errors import ServiceError
+from bgkit.local.forwarding import Action, forward_weights, forwards_to, reweighted
 from bgkit.local.provider import RequestContext
 from bgkit.local.services.elbv2.models import (
     LISTENER,
@@ -113,46 +114,16 @@ def green_is_healthy(ctx: RequestContext, green: dict[str, Any], group_arn: str)
 # --- listeners ---------------------------------------------------------------------------------
 
 
-def forward_weights(actions: list[dict[str, Any]]) -> dict[str, int]:
-    """``{target group ARN: weight}`` of the forward action among ``actions``."""
-    for action in actions:
-        if action.get("Type") == "forward":
-            groups = action.get("ForwardConfig", {}).get("TargetGroups", [])
-            if groups:
-                return {g["TargetGroupArn"]: int(g.get("Weight", 1)) for g in groups}
-            if action.get("TargetGroupArn"):
-                return {action["TargetGroupArn"]: 1}
-    return {}
+class ListenerActions(TypedDict):
+    """A listener's actions as :func:`snapshot` keeps them."""
+
+    default: list[Action]  # its DefaultActions
+    rules: dict[str, list[Action]]  # the Actions of each of its rules, by rule ARN
 
 
-def _reweighted(
-    actions: list[dict[str, Any]], weights: dict[str, int]
-) -> list[dict[str, Any]] | None:
-    """``actions`` with the pair's weights set (others kept), or ``None`` when they do not
-    forward to the pair."""
-    result = copy.deepcopy(actions)
-    for action in result:
-        if action.get("Type") != "forward":
-            continue
-        current = forward_weights([action])
-        if not set(current) & set(weights):
-            return None
-        merged = {**{arn: w for arn, w in current.items() if arn not in weights}, **weights}
-        config = action.get("ForwardConfig", {})
-        action.pop("TargetGroupArn", None)
-        action["ForwardConfig"] = {
-            "TargetGroups": [{"TargetGroupArn": arn, "Weight": w} for arn, w in merged.items()],
-            "TargetGroupStickinessConfig": config.get(
-                "TargetGroupStickinessConfig", {"Enabled": False}
-            ),
-        }
-        return result
-    return None
-
-
-def snapshot(ctx: RequestContext, listeners: list[str]) -> dict[str, Any]:
+def snapshot(ctx: RequestContext, listeners: list[str]) -> dict[str, ListenerActions]:
     """The actions of ``listeners`` and of their rules, to put back on rollback."""
-    saved: dict[str, Any] = {}
+    saved: dict[str, ListenerActions] = {}
     for arn in listeners:
         listener = ctx.records(LISTENER).get(arn)
         if listener is None:
@@ -172,16 +143,25 @@ def set_weights(ctx: RequestContext, role: str, listener: str, weights: dict[str
         raise DeploymentFailure(
             "ELASTIC_LOAD_BALANCING_INVALID", f"The listener {listener} no longer exists"
         )
-    actions = _reweighted(record["DefaultActions"], weights)
-    if actions is not None and actions != record["DefaultActions"]:
+    actions = _on_pair(record["DefaultActions"], weights)
+    if actions is not None:
         call(ctx, role, "elbv2", "ModifyListener", listener_arn=listener, default_actions=actions)
     for rule in rules_of(ctx, listener):
-        changed = _reweighted(rule["Actions"], weights)
-        if changed is not None and changed != rule["Actions"]:
+        changed = _on_pair(rule["Actions"], weights)
+        if changed is not None:
             call(ctx, role, "elbv2", "ModifyRule", rule_arn=rule["RuleArn"], actions=changed)
 
 
-def restore(ctx: RequestContext, role: str, saved: dict[str, Any]) -> None:
+def _on_pair(actions: list[Action], weights: dict[str, int]) -> list[Action] | None:
+    """``actions`` with the pair's ``weights``, or ``None`` when they do not forward to the pair
+    or already have those weights."""
+    if not forwards_to(actions, weights):
+        return None
+    changed = reweighted(actions, weights)
+    return changed if changed != actions else None
+
+
+def restore(ctx: RequestContext, role: str, saved: dict[str, ListenerActions]) -> None:
     """Put back the listener and rule actions of :func:`snapshot`."""
     for listener, actions in saved.items():
         if ctx.records(LISTENER).get(listener) is None:

@@ -21,15 +21,11 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from bgkit.local.forwarding import forward_weights
 from bgkit.local.provider import RequestContext
+from bgkit.local.services.ecs.bluegreen.traffic import rule_actions
 from bgkit.local.services.ecs.models import PRINCIPAL, TRAFFIC_STRATEGIES, invalid
-from bgkit.local.services.elbv2.models import (
-    LISTENER,
-    RULE,
-    TARGET_GROUP,
-    default_rule_arn,
-    listener_of_rule,
-)
+from bgkit.local.services.elbv2.models import LISTENER, TARGET_GROUP, listener_of_rule
 from bgkit.local.services.iam.models import find_role, role_decision, role_trusts
 
 STRATEGIES = ("ROLLING", *TRAFFIC_STRATEGIES)
@@ -177,32 +173,12 @@ def traffic_schedule(config: dict[str, Any]) -> list[tuple[float, float]]:
 
 
 def _rule_exists(ctx: RequestContext, arn: str) -> bool:
-    listener = ctx.records(LISTENER).get(listener_of_rule(arn))
-    if listener is None:
-        return False
-    is_default = default_rule_arn(listener["ListenerArn"]) == arn
-    return is_default or ctx.records(RULE).get(arn) is not None
+    return rule_actions(ctx, arn) is not None
 
 
 def rule_groups(ctx: RequestContext, arn: str | None) -> dict[str, int]:
     """``{target group: weight}`` a listener rule (default rules included) forwards to."""
-    if not arn:
-        return {}
-    listener = ctx.records(LISTENER).get(listener_of_rule(arn))
-    if listener is None:
-        return {}
-    if default_rule_arn(listener["ListenerArn"]) == arn:
-        actions = listener["DefaultActions"]
-    else:
-        rule = ctx.records(RULE).get(arn)
-        if rule is None:
-            return {}
-        actions = rule["Actions"]
-    for action in actions:
-        if action.get("Type") == "forward":
-            groups = action.get("ForwardConfig", {}).get("TargetGroups", [])
-            return {g["TargetGroupArn"]: int(g.get("Weight", 1)) for g in groups}
-    return {}
+    return forward_weights(rule_actions(ctx, arn) or []) if arn else {}
 
 
 def _check_rule(ctx: RequestContext, arn: str | None, member: str) -> str | None:

@@ -3,22 +3,24 @@
 A ``BLUE_GREEN``, ``LINEAR`` or ``CANARY`` service's ``CreateService`` makes its first revision
 and deployment (:func:`start_initial`); an ``UpdateService`` with a new revision makes the green
 set at 0 tasks, a revision and a deployment (:func:`start`), superseding one still in progress.
-:class:`Run` is one deployment record while :mod:`.engine` steps it; :func:`show` and
-:func:`brief` are the record as ``DescribeServiceDeployments`` and ``ListServiceDeployments``
-show it. Ids have the shapes of AWS's examples: deployments ``service-deployment/<cluster>/
-<service>/<21 characters>``, revisions ``service-revision/<cluster>/<service>/<19 digits>``,
-pause hooks ``ecs-pause-<43 characters>``.
+:class:`ServiceDeploymentRun` is one deployment record while :mod:`.engine` steps it, its engine
+state (``_engine``) a :class:`ServiceDeploymentState`, JSON in the record (so a restarted local
+cloud reads the same keys back); :func:`show` and :func:`brief` are the record as
+``DescribeServiceDeployments`` and ``ListServiceDeployments`` show it. Ids have the shapes of
+AWS's examples: deployments ``service-deployment/<cluster>/<service>/<21 characters>``, revisions
+``service-revision/<cluster>/<service>/<19 digits>``, pause hooks ``ecs-pause-<43 characters>``.
 """
 
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, TypedDict
 
+from bgkit.local.forwarding import Action, weights_for
+from bgkit.local.lifecycle import LifecycleRun, MachineState
 from bgkit.local.provider import RequestContext
 from bgkit.local.services.ecs.bluegreen.config import serving_group
-from bgkit.local.services.ecs.bluegreen.traffic import healthy_count, set_tasks, weights_for
+from bgkit.local.services.ecs.bluegreen.traffic import healthy_count, set_tasks
 from bgkit.local.services.ecs.models import (
     BLUE_GREEN,
     DEPLOYMENT,
@@ -36,31 +38,59 @@ ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 SUPERSEDED = "Service deployment stopped because a new service deployment was started."
 
 
-@dataclass
-class Run:
-    """One deployment record while the engine steps it."""
+#: which revision of a deployment: ``source`` (blue) or ``target`` (green)
+Side = Literal["source", "target"]
 
-    ctx: RequestContext
-    record: dict[str, Any]
 
-    @property
-    def engine(self) -> dict[str, Any]:
-        return self.record["_engine"]
+class RevisionSide(TypedDict):
+    """Blue (the source) or green (the target): a service revision and the set that runs it."""
 
-    def now(self) -> float:
-        return self.ctx.now()
+    revision: str  # the ServiceRevision's ARN
+    set: str  # the id of its ``deployment`` set (key ``<serviceKey>/<set>``)
+    group: str | None  # the target group its tasks register in (None: no load balancer)
 
-    def wait_until(self, when: float) -> None:
-        self.engine["due"] = when
-        return None
+
+class NewServiceDeploymentState(MachineState):
+    """The engine state a service deployment has from the start (:func:`_new_record`)."""
+
+    serviceKey: str  # the service record's key
+    initial: bool  # True: a CreateService's first deployment (nothing to shift)
+    supersedes: str | None  # the deployment still in progress that this one stopped, by ARN
+    balancer: dict[str, Any] | None  # the service's load balancer with advancedConfiguration
+    source: RevisionSide | None  # blue (None: the service has no revision to deploy from)
+    target: RevisionSide  # green
+    rulesBefore: dict[str, list[Action]]  # rule ARN → actions before (PRE_SCALE_UP), for rollback
+    productionWeight: float  # percent of production traffic on green now
+    testWeight: float  # percent of test traffic on green now
+    step: int  # which step of the traffic schedule the production shift is at
+    pending: list[str]  # the ids of the PAUSE hooks the current stage waits for
+    decisions: dict[str, str]  # hook id → CONTINUE or ROLLBACK (ContinueServiceDeployment)
+
+
+class ServiceDeploymentState(NewServiceDeploymentState, total=False):
+    """A service deployment's whole engine state: the keys it starts with and those that appear
+    as it runs."""
+
+    worked: str | None  # the stage whose work is done (None again after each move)
+    hooksAt: str | None  # the stage whose PAUSE hooks were made (None again after each move)
+    scaled: bool  # green was scaled up to the service's desired count (SCALE_UP)
+    stepDeadline: float | None  # local time the current production step's bake ends
+    bakeDeadline: float  # local time the bake ends (BAKE_TIME)
+    blueRestored: bool  # blue is PRIMARY at its desired count again (ROLLBACK)
+
+
+class ServiceDeploymentRun(LifecycleRun[ServiceDeploymentState]):
+    """One service deployment record while the engine steps it."""
 
     def service(self) -> dict[str, Any]:
+        """The service record ({} once it is gone)."""
         return self.ctx.records(SERVICE).get(self.engine["serviceKey"]) or {}
 
     def save_service(self, service: dict[str, Any]) -> None:
         self.ctx.records(SERVICE).put(self.engine["serviceKey"], service)
 
-    def set(self, which: str) -> dict[str, Any] | None:
+    def set(self, which: Side) -> dict[str, Any] | None:
+        """The ``deployment`` set of a revision, if it still exists."""
         side = self.engine.get(which)
         if not side:
             return None
@@ -70,7 +100,8 @@ class Run:
         found["updatedAt"] = self.now()
         self.ctx.records(DEPLOYMENT).put(f"{self.engine['serviceKey']}/{found['id']}", found)
 
-    def healthy(self, which: str) -> bool:
+    def healthy(self, which: Side) -> bool:
+        """Whether the revision's tasks run, healthy in its target group, at its desired count."""
         found = self.set(which)
         if found is None:
             return False
@@ -80,15 +111,18 @@ class Run:
 
     @property
     def role(self) -> str:
+        """The ECS infrastructure role that shifts traffic."""
         return self.engine["balancer"]["advancedConfiguration"]["roleArn"]
 
     def rule(self, which: str) -> str | None:
+        """``productionListenerRule`` or ``testListenerRule``, if the service has one."""
         balancer = self.engine.get("balancer")
         if not balancer:
             return None
         return balancer["advancedConfiguration"].get(which)
 
     def weights(self, percent: float) -> dict[str, int]:
+        """The forward weights that give green ``percent`` of the requests."""
         return weights_for(self.engine["source"]["group"], self.engine["target"]["group"], percent)
 
 
@@ -151,8 +185,8 @@ def _new_record(
     service: dict[str, Any],
     key: str,
     *,
-    source: dict[str, Any] | None,
-    target: dict[str, Any],
+    source: RevisionSide | None,
+    target: RevisionSide,
     initial: bool,
     supersedes: str | None = None,
 ) -> dict[str, Any]:
@@ -161,6 +195,22 @@ def _new_record(
     arn = ctx.arn("ecs", f"service-deployment/{cluster}/{service['serviceName']}/{identifier}")
     now = ctx.now()
     config = copy.deepcopy(service["deploymentConfiguration"])
+    state: NewServiceDeploymentState = {
+        "phase": "PENDING",
+        "due": now,
+        "serviceKey": key,
+        "initial": initial,
+        "supersedes": supersedes,
+        "balancer": copy.deepcopy((service.get("loadBalancers") or [None])[0]),
+        "source": source,
+        "target": target,
+        "rulesBefore": {},
+        "productionWeight": 0.0,
+        "testWeight": 0.0,
+        "step": 0,
+        "pending": [],
+        "decisions": {},
+    }
     record = {
         "serviceDeploymentArn": arn,
         "serviceArn": service["serviceArn"],
@@ -172,22 +222,7 @@ def _new_record(
         "deploymentConfiguration": config,
         "deploymentCircuitBreaker": {"status": "DISABLED", "failureCount": 0, "threshold": 3},
         "alarms": {"status": "DISABLED"},
-        "_engine": {
-            "phase": "PENDING",
-            "due": now,
-            "serviceKey": key,
-            "initial": initial,
-            "supersedes": supersedes,
-            "balancer": copy.deepcopy((service.get("loadBalancers") or [None])[0]),
-            "source": source,
-            "target": target,
-            "rulesBefore": {},
-            "productionWeight": 0.0,
-            "testWeight": 0.0,
-            "step": 0,
-            "pending": [],
-            "decisions": {},
-        },
+        "_engine": state,
     }
     ctx.records(BLUE_GREEN).put(arn, record)
     service["currentServiceDeployment"] = arn
@@ -211,7 +246,7 @@ def in_progress(ctx: RequestContext, service_arn: str) -> dict[str, Any] | None:
     return None
 
 
-def _source_of(ctx: RequestContext, service: dict[str, Any], key: str) -> dict[str, Any] | None:
+def _source_of(ctx: RequestContext, service: dict[str, Any], key: str) -> RevisionSide | None:
     """Blue: the revision the service runs now (made from its primary set when it has none)."""
     primary = next((s for s in sets_of(ctx, key, DEPLOYMENT) if s["status"] == "PRIMARY"), None)
     if primary is None:
@@ -295,7 +330,7 @@ def resize(ctx: RequestContext, service: dict[str, Any]) -> None:
     record = in_progress(ctx, service["serviceArn"])
     if record is None:
         return
-    run = Run(ctx, record)
+    run = ServiceDeploymentRun(ctx, record)
     phase = run.engine["phase"]
     blue, green = run.set("source"), run.set("target")
     if blue is not None and phase != "CLEAN_UP":
@@ -309,7 +344,7 @@ def resize(ctx: RequestContext, service: dict[str, Any]) -> None:
 # --- showing -----------------------------------------------------------------------------------
 
 
-def _summary(run: Run, which: str) -> dict[str, Any]:
+def _summary(run: ServiceDeploymentRun, which: Side) -> dict[str, Any]:
     side = run.engine[which]
     found = run.set(which)
     tasks = (
@@ -331,7 +366,7 @@ def _summary(run: Run, which: str) -> dict[str, Any]:
 
 def show(ctx: RequestContext, record: dict[str, Any]) -> dict[str, Any]:
     """A deployment as ``DescribeServiceDeployments`` shows it."""
-    current = Run(ctx, record)
+    current = ServiceDeploymentRun(ctx, record)
     shown = public(record)
     shown["sourceServiceRevisions"] = (
         [_summary(current, "source")] if record["_engine"].get("source") else []

@@ -8,11 +8,14 @@ serves, green's the other one of ``targetGroupArn`` / ``advancedConfiguration.
 alternateTargetGroupArn``. The engine only changes desired counts and listener rule weights;
 making, starting and showing the records is :mod:`.deployments`'s.
 
-The whole state is in the record (``_engine``), deadlines as local clock times, so a restarted
-local cloud resumes each deployment where it was. :data:`TRANSITIONS` maps each phase to its
-step and the phase that follows; a step returns :data:`NEXT`, another phase (a branch) or
-``None`` (wait, ``due`` set), or raises :class:`Rollback`. After a lifecycle stage's work, its
-``PAUSE`` hooks wait for ``ContinueServiceDeployment`` or their timeout::
+The whole state is in the record (``_engine``, a :class:`~.deployments.ServiceDeploymentState`),
+deadlines as local clock times, so a restarted local cloud resumes each deployment where it was.
+:data:`TRANSITIONS` maps each phase to its step and the phase that follows; the local cloud's one
+lifecycle machine (:mod:`bgkit.local.lifecycle`) steps it. A step returns :data:`NEXT`, another
+phase (a branch) or ``None`` (wait, ``due`` set), or raises :class:`Rollback`, which begins the
+rollback. Each move records the lifecycle stage entered and clears the stage's markers; the
+record is stored when the steps changed it. After a lifecycle stage's work, its ``PAUSE`` hooks
+wait for ``ContinueServiceDeployment`` or their timeout::
 
     PENDING → [RECONCILE_SERVICE] → PRE_SCALE_UP → SCALE_UP → POST_SCALE_UP
       → TEST_TRAFFIC_SHIFT → POST_TEST_TRAFFIC_SHIFT
@@ -28,11 +31,9 @@ restores the rules as they were before the deployment, then scales green in.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
+from bgkit.local.lifecycle import NEXT, Lifecycle, Step, Transition
 from bgkit.local.provider import RequestContext
 from bgkit.local.services.ecs.bluegreen.config import (
     hook_timeout,
@@ -41,7 +42,7 @@ from bgkit.local.services.ecs.bluegreen.config import (
 )
 from bgkit.local.services.ecs.bluegreen.deployments import (
     TERMINAL,
-    Run,
+    ServiceDeploymentRun,
     brief,
     in_progress,
     new_hook_id,
@@ -54,7 +55,6 @@ from bgkit.local.services.ecs.bluegreen.traffic import Rollback, restore, set_we
 from bgkit.local.services.ecs.models import BLUE_GREEN
 from bgkit.local.services.ecs.task_sets import follow_primary
 
-NEXT = "<next>"
 STAGES = (
     "RECONCILE_SERVICE", "PRE_SCALE_UP", "SCALE_UP", "POST_SCALE_UP", "TEST_TRAFFIC_SHIFT",
     "POST_TEST_TRAFFIC_SHIFT", "PRE_PRODUCTION_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT",
@@ -68,12 +68,13 @@ ROLLED_BACK_BY_HOOK = (
 )
 HOOK_TIMED_OUT = "Service deployment rolled back because {stage} pause hook timed out."  # [V]
 
-Step = Callable[[Run], "str | None"]
-
+#: the wrapper's former name, which :mod:`..service_deployments` still calls it by (to drop once
+#: it says ``ServiceDeploymentRun``)
+Run = ServiceDeploymentRun
 
 __all__ = [
     "TERMINAL",
-    "Run",
+    "ServiceDeploymentRun",
     "advance",
     "begin_rollback",
     "brief",
@@ -86,16 +87,10 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class Transition:
-    step: Step
-    next: str
-
-
 # --- lifecycle hooks ---------------------------------------------------------------------------
 
 
-def _hooks(run: Run, stage: str) -> str | None:
+def _hooks(run: ServiceDeploymentRun, stage: str) -> str | None:
     """The ``PAUSE`` hooks of ``stage``: made on the first visit, then waited for."""
     engine, record, now = run.engine, run.record, run.now()
     if engine.get("hooksAt") != stage:
@@ -135,10 +130,12 @@ def _hooks(run: Run, stage: str) -> str | None:
     return NEXT
 
 
-def _stage(stage: str, work: Step | None = None) -> Step:
+def _stage(
+    stage: str, work: Step[ServiceDeploymentRun] | None = None
+) -> Step[ServiceDeploymentRun]:
     """A lifecycle stage: its work (once), then its hooks."""
 
-    def step(run: Run) -> str | None:
+    def step(run: ServiceDeploymentRun) -> str | None:
         if work is not None and run.engine.get("worked") != stage:
             outcome = work(run)
             if outcome != NEXT:
@@ -153,14 +150,14 @@ def _stage(stage: str, work: Step | None = None) -> Step:
 # --- the steps ---------------------------------------------------------------------------------
 
 
-def _pending(run: Run) -> str | None:
+def _pending(run: ServiceDeploymentRun) -> str | None:
     run.record["status"], run.record["startedAt"] = "IN_PROGRESS", run.now()
     if run.engine["initial"]:
         return "INITIAL"
     return "RECONCILE_SERVICE" if run.engine.get("supersedes") else "PRE_SCALE_UP"
 
 
-def _initial(run: Run) -> str | None:
+def _initial(run: ServiceDeploymentRun) -> str | None:
     balancer = run.engine.get("balancer")
     if balancer and balancer.get("advancedConfiguration"):
         problem = network_problem(run.ctx, balancer)
@@ -169,27 +166,23 @@ def _initial(run: Run) -> str | None:
             return "STOPPED"
     if not run.healthy("target"):
         return run.wait_until(0.0)
-    service = run.service()
-    service["_revision"] = run.engine["target"]["revision"]
-    run.save_service(service)
-    _finish(run, "SUCCESSFUL")
-    return "SUCCESSFUL"
+    return _succeeded(run)
 
 
-def _reconcile(run: Run) -> str | None:
+def _reconcile(run: ServiceDeploymentRun) -> str | None:
     old = run.ctx.records(BLUE_GREEN).get(run.engine["supersedes"])
     if old is not None:
         saved = old["_engine"].get("rulesBefore") or {}
         if saved and run.engine.get("balancer"):
             restore(run.ctx, run.role, saved)
-        other = Run(run.ctx, old).set("target")
+        other = ServiceDeploymentRun(run.ctx, old).set("target")
         if other is not None and other["id"] != run.engine["target"]["set"]:
             other["desiredCount"] = 0
             run.save_set(other)
     return NEXT
 
 
-def _pre_scale_up(run: Run) -> str | None:
+def _pre_scale_up(run: ServiceDeploymentRun) -> str | None:
     balancer = run.engine.get("balancer")
     if run.engine.get("source") is None:
         raise Rollback("Service deployment rolled back because the service has no revision to "
@@ -203,7 +196,7 @@ def _pre_scale_up(run: Run) -> str | None:
     return NEXT
 
 
-def _scale_up(run: Run) -> str | None:
+def _scale_up(run: ServiceDeploymentRun) -> str | None:
     green = run.set("target")
     if green is None:
         raise Rollback("Service deployment rolled back because the green service revision's "
@@ -217,7 +210,7 @@ def _scale_up(run: Run) -> str | None:
     return run.wait_until(0.0)
 
 
-def _test_traffic_shift(run: Run) -> str | None:
+def _test_traffic_shift(run: ServiceDeploymentRun) -> str | None:
     rule = run.rule("testListenerRule")
     if rule:
         set_weights(run.ctx, run.role, "TEST_TRAFFIC_SHIFT", rule, run.weights(100.0))
@@ -225,7 +218,7 @@ def _test_traffic_shift(run: Run) -> str | None:
     return NEXT
 
 
-def _production_traffic_shift(run: Run) -> str | None:
+def _production_traffic_shift(run: ServiceDeploymentRun) -> str | None:
     engine = run.engine
     schedule = traffic_schedule(run.record["deploymentConfiguration"])
     if engine.get("stepDeadline") is None:
@@ -242,7 +235,7 @@ def _production_traffic_shift(run: Run) -> str | None:
     return "PRE_PRODUCTION_TRAFFIC_SHIFT" if engine["step"] < len(schedule) else NEXT
 
 
-def _bake_time(run: Run) -> str | None:
+def _bake_time(run: ServiceDeploymentRun) -> str | None:
     engine = run.engine
     if engine.get("bakeDeadline") is None:
         minutes = run.record["deploymentConfiguration"].get("bakeTimeInMinutes") or 0
@@ -252,21 +245,17 @@ def _bake_time(run: Run) -> str | None:
     return NEXT
 
 
-def _clean_up(run: Run) -> str | None:
+def _clean_up(run: ServiceDeploymentRun) -> str | None:
     blue = run.set("source")
     if blue is not None:
         if blue["desiredCount"]:
             blue["desiredCount"] = 0
             run.save_set(blue)
         return run.wait_until(0.0)  # the scheduler drains blue, then deletes its set
-    service = run.service()
-    service["_revision"] = run.engine["target"]["revision"]
-    run.save_service(service)
-    _finish(run, "SUCCESSFUL")
-    return "SUCCESSFUL"
+    return _succeeded(run)
 
 
-def _rollback(run: Run) -> str | None:
+def _rollback(run: ServiceDeploymentRun) -> str | None:
     """Blue back up (if it was scaled in), the rules as they were, green scaled in."""
     engine, record = run.engine, run.record
     record["status"] = "ROLLBACK_IN_PROGRESS"
@@ -300,7 +289,16 @@ def _rollback(run: Run) -> str | None:
     return "ROLLBACK_SUCCESSFUL"
 
 
-def _finish(run: Run, status: str, reason: str | None = None) -> None:
+def _succeeded(run: ServiceDeploymentRun) -> str:
+    """The service runs the target revision: the deployment ends ``SUCCESSFUL``."""
+    service = run.service()
+    service["_revision"] = run.engine["target"]["revision"]
+    run.save_service(service)
+    _finish(run, "SUCCESSFUL")
+    return "SUCCESSFUL"
+
+
+def _finish(run: ServiceDeploymentRun, status: str, reason: str | None = None) -> None:
     record = run.record
     record["status"] = status
     if reason:
@@ -312,7 +310,7 @@ def _finish(run: Run, status: str, reason: str | None = None) -> None:
     run.engine["pending"] = []
 
 
-def begin_rollback(run: Run, reason: str, *, requested: bool = False) -> str:
+def begin_rollback(run: ServiceDeploymentRun, reason: str, *, requested: bool = False) -> str:
     """Turn a deployment back towards its source revision (``STOPPED`` when it has none)."""
     record, engine = run.record, run.engine
     if engine.get("source") is None:
@@ -334,7 +332,7 @@ def begin_rollback(run: Run, reason: str, *, requested: bool = False) -> str:
     return "ROLLBACK"
 
 
-TRANSITIONS: dict[str, Transition] = {
+TRANSITIONS: dict[str, Transition[ServiceDeploymentRun]] = {
     "PENDING": Transition(_pending, "PRE_SCALE_UP"),
     "INITIAL": Transition(_initial, "SUCCESSFUL"),
     "RECONCILE_SERVICE": Transition(_stage("RECONCILE_SERVICE", _reconcile), "PRE_SCALE_UP"),
@@ -363,30 +361,39 @@ TRANSITIONS: dict[str, Transition] = {
 }
 
 
+def _rolled_back(run: ServiceDeploymentRun, failure: Rollback) -> str:
+    """A failed step turns the deployment back towards blue: go on from ``ROLLBACK``."""
+    return begin_rollback(run, failure.reason)
+
+
+def _entered(run: ServiceDeploymentRun, phase: str) -> None:
+    """After each move: the stage's markers cleared, the lifecycle stage shown."""
+    run.engine["worked"] = run.engine["hooksAt"] = None
+    if phase in STAGES:
+        run.record["lifecycleStage"] = phase
+
+
+def _save(run: ServiceDeploymentRun) -> None:
+    run.record["updatedAt"] = run.now()
+    run.ctx.records(BLUE_GREEN).put(run.record["serviceDeploymentArn"], run.record)
+
+
+LIFECYCLE = Lifecycle(
+    TRANSITIONS,
+    terminal=TERMINAL,
+    fails_with=Rollback,
+    on_failure=_rolled_back,
+    save=_save,
+    on_move=_entered,
+    only_changed=True,
+    steps_per_phase=8,
+)
+
+
 def run(ctx: RequestContext, record: dict[str, Any]) -> dict[str, Any]:
-    """Take the deployment's steps until one waits or it ends; store it; return it."""
-    before = json.dumps(record, sort_keys=True)
-    current = Run(ctx, record)
-    engine = record["_engine"]
-    for _ in range(8 * len(TRANSITIONS)):
-        phase = engine["phase"]
-        if phase in TERMINAL:
-            break
-        transition = TRANSITIONS[phase]
-        engine["due"] = 0.0
-        try:
-            outcome = transition.step(current)
-        except Rollback as failure:
-            outcome = begin_rollback(current, failure.reason)
-        if outcome is None:
-            break
-        engine["phase"] = transition.next if outcome == NEXT else outcome
-        engine["worked"] = engine["hooksAt"] = None
-        if engine["phase"] in STAGES:
-            record["lifecycleStage"] = engine["phase"]
-    if json.dumps(record, sort_keys=True) != before:
-        record["updatedAt"] = ctx.now()
-        ctx.records(BLUE_GREEN).put(record["serviceDeploymentArn"], record)
+    """Take the deployment's steps until one waits or it ends; store it if they changed it;
+    return it."""
+    LIFECYCLE.run(ServiceDeploymentRun(ctx, record))
     return record
 
 

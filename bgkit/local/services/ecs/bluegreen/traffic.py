@@ -1,8 +1,9 @@
 """What a blue/green service deployment does to ELBv2, and how healthy a revision's tasks are.
 
 ECS shifts traffic by rewriting the weighted forward action of the production and test listener
-rules (``ModifyRule``, called as ``ecs.amazonaws.com`` with the service's ECS infrastructure role,
-whose policies must allow it on the rule). The group not serving stays in the action at weight 0,
+rules (the new actions are :mod:`bgkit.local.forwarding`'s; ``ModifyRule``, called as
+``ecs.amazonaws.com`` with the service's ECS infrastructure role, whose policies must allow it on
+the rule). The group not serving stays in the action at weight 0,
 so its targets are health-checked before they get traffic. A refusal rolls the deployment back
 with the words AWS uses (troubleshooting-blue-green, "Missing permission to modify listener
 rules").
@@ -14,6 +15,7 @@ import copy
 from typing import Any
 
 from bgkit.errors import ServiceError
+from bgkit.local.forwarding import Action, reweighted
 from bgkit.local.provider import RequestContext
 from bgkit.local.services.ecs.models import PRINCIPAL, TASK, is_stopping
 from bgkit.local.services.elbv2.models import (
@@ -41,7 +43,7 @@ class Rollback(Exception):
         self.reason = reason
 
 
-def rule_actions(ctx: RequestContext, arn: str) -> list[dict[str, Any]] | None:
+def rule_actions(ctx: RequestContext, arn: str) -> list[Action] | None:
     """The actions of a listener rule (a default rule's are its listener's), or ``None``."""
     listener = ctx.records(LISTENER).get(listener_of_rule(arn))
     if listener is None:
@@ -52,42 +54,12 @@ def rule_actions(ctx: RequestContext, arn: str) -> list[dict[str, Any]] | None:
     return rule["Actions"] if rule is not None else None
 
 
-def snapshot(ctx: RequestContext, rules: list[str]) -> dict[str, Any]:
+def snapshot(ctx: RequestContext, rules: list[str]) -> dict[str, list[Action]]:
     """The actions of ``rules``, to put back on rollback."""
     return {arn: copy.deepcopy(rule_actions(ctx, arn)) for arn in rules if rule_actions(ctx, arn)}
 
 
-def weights_for(blue: str, green: str, percent: float) -> dict[str, int]:
-    """Forward weights giving ``green`` ``percent`` of the requests (tenths kept, as ALB weights
-    are integers up to 999)."""
-    if abs(percent - round(percent)) < 1e-9:
-        return {blue: 100 - round(percent), green: round(percent)}
-    green_weight = round(percent * 10)
-    return {blue: 1000 - green_weight, green: green_weight}
-
-
-def _reweighted(actions: list[dict[str, Any]], weights: dict[str, int]) -> list[dict[str, Any]]:
-    result = copy.deepcopy(actions)
-    for action in result:
-        if action.get("Type") != "forward":
-            continue
-        config = action.get("ForwardConfig", {})
-        others = [g for g in config.get("TargetGroups", []) if g["TargetGroupArn"] not in weights]
-        action.pop("TargetGroupArn", None)
-        action["ForwardConfig"] = {
-            "TargetGroups": [
-                *({"TargetGroupArn": arn, "Weight": weight} for arn, weight in weights.items()),
-                *others,
-            ],
-            "TargetGroupStickinessConfig": config.get(
-                "TargetGroupStickinessConfig", {"Enabled": False}
-            ),
-        }
-        break
-    return result
-
-
-def _modify(ctx: RequestContext, role: str, stage: str, rule: str, actions: list[Any]) -> None:
+def _modify(ctx: RequestContext, role: str, stage: str, rule: str, actions: list[Action]) -> None:
     decision = role_decision(ctx, role, MODIFY_RULE, rule)
     if not decision:
         principal = f"arn:aws:sts::{ctx.account}:assumed-role/{role_name_of(role)}/{SESSION}"
@@ -115,12 +87,12 @@ def set_weights(
             f"Service deployment rolled back because {stage} lifecycle hook(s) failed. The "
             f"listener rule {rule} does not exist."
         )
-    changed = _reweighted(actions, weights)
+    changed = reweighted(actions, weights)
     if changed != actions:
         _modify(ctx, role, stage, rule, changed)
 
 
-def restore(ctx: RequestContext, role: str, saved: dict[str, Any]) -> None:
+def restore(ctx: RequestContext, role: str, saved: dict[str, list[Action]]) -> None:
     """Put back the rule actions of :func:`snapshot` (rules since deleted are skipped)."""
     for rule, actions in saved.items():
         current = rule_actions(ctx, rule)
