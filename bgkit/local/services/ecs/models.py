@@ -28,6 +28,8 @@ import math
 from typing import Any
 
 from bgkit.errors import ServiceError
+from bgkit.local.ids import parse_arn
+from bgkit.local.paging import Members, Pager
 from bgkit.local.provider import RequestContext
 
 #: the service principal ECS acts as when it calls ELBv2 or IAM
@@ -69,21 +71,33 @@ def client_error(message: str) -> ServiceError:
     return ServiceError("ClientException", message)
 
 
-def page(
-    items: list[Any], member: str, next_token: str | None, max_results: int | None, size: int
-) -> dict[str, Any]:
-    """One page of ``items`` under ``member`` (``size`` of them unless ``max_results`` says),
-    with ``nextToken`` when more follow; a token this page did not give is refused."""
-    start = 0
-    if next_token:
-        if not next_token.isdigit() or int(next_token) > len(items):
-            raise invalid("The nextToken is not valid: pass the one the previous page returned.")
-        start = int(next_token)
-    end = start + (max_results or size)
-    result: dict[str, Any] = {member: items[start:end]}
-    if end < len(items):
-        result["nextToken"] = str(end)
-    return result
+#: items a page of an ECS list operation holds when the call does not say (ListServices: 10)
+PAGE_SIZE = 100
+#: ListServiceDeployments: 20 a page unless the call asks for 1 to 100
+DEPLOYMENTS_PAGE, MAX_DEPLOYMENTS_PAGE = 20, 100
+
+
+def _deployments_page(max_results: int | None) -> int:
+    if max_results is not None and not 1 <= max_results <= MAX_DEPLOYMENTS_PAGE:
+        raise invalid(f"maxResults must be between 1 and {MAX_DEPLOYMENTS_PAGE}.")
+    return max_results or DEPLOYMENTS_PAGE
+
+
+#: ECS's pages: decimal offsets, :data:`PAGE_SIZE` items unless the call or the operation says
+PAGER = Pager(
+    "ecs",
+    lambda token: invalid("The nextToken is not valid: pass the one the previous page returned."),
+    size=lambda max_results: max_results or PAGE_SIZE,
+    sizes={
+        "ListServices": lambda max_results: max_results or 10,
+        "ListServiceDeployments": _deployments_page,
+    },
+    members={  # no paginator model in botocore
+        "ListServiceDeployments": Members(
+            "nextToken", "nextToken", "serviceDeployments", "maxResults"
+        ),
+    },
+)
 
 
 # --- names, ARNs and ids -----------------------------------------------------------------------
@@ -168,6 +182,13 @@ def task_definition_key(reference: str) -> str | None:
         reference.rsplit("task-definition/", 1)[-1] if reference.startswith("arn:") else reference
     )
     return text if ":" in text else None
+
+
+def family_of(task_definition_arn: str) -> str:
+    """The family of a task definition's ARN (``…:task-definition/web:3`` → ``web``)."""
+    parts = parse_arn(task_definition_arn)
+    resource = parts["resource"] if parts else task_definition_arn
+    return resource.rsplit("/", 1)[-1].partition(":")[0]
 
 
 def resolve_task_definition(ctx: RequestContext, reference: str) -> dict[str, Any] | None:

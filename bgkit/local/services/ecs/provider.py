@@ -20,11 +20,13 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from bgkit.errors import ServiceError
+from bgkit.local.ids import parse_arn
 from bgkit.local.provider import Provider, Records, RequestContext
 from bgkit.local.services.ec2.models import ensure_defaults
 from bgkit.local.services.ecs.bluegreen.engine import advance as shift_traffic
 from bgkit.local.services.ecs.models import (
     CLUSTER,
+    PAGER,
     SERVICE,
     TASK,
     TASK_DEFINITION,
@@ -33,7 +35,6 @@ from bgkit.local.services.ecs.models import (
     find_cluster,
     invalid,
     name_of,
-    page,
     public,
 )
 from bgkit.local.services.ecs.scheduler import advance as schedule
@@ -42,6 +43,7 @@ from bgkit.local.services.ecs.services import ServiceOperations
 from bgkit.local.services.ecs.task_definitions import TaskDefinitionOperations
 from bgkit.local.services.ecs.task_sets import TaskSetOperations
 from bgkit.local.services.ecs.tasks import TaskOperations, check_no_tasks
+from bgkit.local.tagging import merge, remove
 
 __all__ = ["EcsProvider"]
 
@@ -140,11 +142,9 @@ class EcsProvider(
                 )
         return {"clusters": shown, "failures": failures}
 
-    def list_clusters(
-        self, ctx: RequestContext, next_token: str | None = None, max_results: int | None = None
-    ) -> dict[str, Any]:
+    def list_clusters(self, ctx: RequestContext, **paging: Any) -> dict[str, Any]:
         arns = [c["clusterArn"] for c in ctx.records(CLUSTER).list() if c["status"] == "ACTIVE"]
-        return page(arns, "clusterArns", next_token, max_results, 100)
+        return PAGER.page("ListClusters", arns, paging)
 
     def delete_cluster(self, ctx: RequestContext, cluster: str) -> dict[str, Any]:
         record = find_cluster(ctx, cluster)
@@ -173,8 +173,8 @@ class EcsProvider(
 
     def _tagged(self, ctx: RequestContext, arn: str) -> tuple[Records, str, dict[str, Any], str]:
         """The records, key, record and tag member an ECS ARN names."""
-        resource = arn.split(":", 5)[-1] if arn.startswith("arn:") else ""
-        kind, _, rest = resource.partition("/")
+        parts = parse_arn(arn)
+        kind, _, rest = (parts["resource"] if parts else "").partition("/")
         where = {
             "cluster": (CLUSTER, rest, "_tags"),
             "service": (SERVICE, rest, "_tags"),
@@ -196,9 +196,8 @@ class EcsProvider(
         self, ctx: RequestContext, resource_arn: str, tags: list[dict[str, str]]
     ) -> dict[str, Any]:
         records, key, record, member = self._tagged(ctx, resource_arn)
-        merged = {t["key"]: t for t in record.get(member, [])}
-        merged.update({t["key"]: t for t in self._checked_tags(tags)})
-        record[member] = self._checked_tags(list(merged.values()))
+        new = self._checked_tags(tags)
+        record[member] = self._checked_tags(merge(record.get(member, []), new, key="key"))
         records.put(key, record)
         return {}
 
@@ -206,7 +205,7 @@ class EcsProvider(
         self, ctx: RequestContext, resource_arn: str, tag_keys: list[str]
     ) -> dict[str, Any]:
         records, key, record, member = self._tagged(ctx, resource_arn)
-        record[member] = [t for t in record.get(member, []) if t["key"] not in tag_keys]
+        record[member] = remove(record.get(member, []), tag_keys, key="key")
         records.put(key, record)
         return {}
 

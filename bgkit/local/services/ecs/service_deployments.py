@@ -18,15 +18,14 @@ from bgkit.local.provider import RequestContext
 from bgkit.local.services.ecs.bluegreen import engine as engine
 from bgkit.local.services.ecs.models import (
     BLUE_GREEN,
+    PAGER,
     SERVICE_REVISION,
     find_service,
     invalid,
-    page,
     public,
 )
 
 MAX_ARNS = 20
-DEFAULT_PAGE, MAX_PAGE = 20, 100
 NOT_FOUND = "The service deployment does not exist."  # [V]
 HOOK_FORMAT = "Invalid hookId: hookId must follow the format: ecs-{hookType}-{id}"  # [V]
 HOOK_GONE = (  # [V]
@@ -66,12 +65,10 @@ class ServiceDeploymentOperations:
         cluster: str | None = None,
         status: list[str] | None = None,
         created_at: dict[str, Any] | None = None,
-        next_token: str | None = None,
-        max_results: int | None = None,
+        **paging: Any,
     ) -> dict[str, Any]:
         record = find_service(ctx, cluster, service)
-        if max_results is not None and not 1 <= max_results <= MAX_PAGE:
-            raise invalid(f"maxResults must be between 1 and {MAX_PAGE}.")
+        PAGER.limit("ListServiceDeployments", paging)  # refused before the window is read
         window = created_at or {}
         before, after = window.get("before"), window.get("after")
         found = [
@@ -85,7 +82,7 @@ class ServiceDeploymentOperations:
         found.reverse()  # newest first, also among deployments made at the same instant
         found.sort(key=lambda d: d["createdAt"], reverse=True)
         briefs = [engine.brief(d) for d in found]
-        return page(briefs, "serviceDeployments", next_token, max_results, DEFAULT_PAGE)
+        return PAGER.page("ListServiceDeployments", briefs, paging)
 
     def continue_service_deployment(
         self,

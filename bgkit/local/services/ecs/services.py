@@ -25,6 +25,7 @@ from bgkit.local.services.ecs.bluegreen.config import (
 from bgkit.local.services.ecs.checks import check_load_balancers, check_network
 from bgkit.local.services.ecs.models import (
     DEPLOYMENT,
+    PAGER,
     SERVICE,
     TASK_SET,
     TRAFFIC_STRATEGIES,
@@ -33,7 +34,6 @@ from bgkit.local.services.ecs.models import (
     find_service,
     invalid,
     name_of,
-    page,
     service_arn,
     service_key,
     set_key_of,
@@ -227,11 +227,9 @@ class ServiceOperations:
         self,
         ctx: RequestContext,
         cluster: str | None = None,
-        next_token: str | None = None,
-        max_results: int | None = None,
         launch_type: str | None = None,
         scheduling_strategy: str | None = None,
-        **others: Any,
+        **paging: Any,
     ) -> dict[str, Any]:
         found_cluster = find_cluster(ctx, cluster)
         arns = [
@@ -242,7 +240,7 @@ class ServiceOperations:
             and launch_type in (None, s["launchType"])
             and scheduling_strategy in (None, s["schedulingStrategy"])
         ]
-        return page(arns, "serviceArns", next_token, max_results, 10)
+        return PAGER.page("ListServices", arns, paging)
 
     def update_service(
         self,

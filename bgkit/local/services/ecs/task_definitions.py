@@ -13,9 +13,9 @@ from typing import Any
 
 from bgkit.local.provider import RequestContext
 from bgkit.local.services.ecs.models import (
+    PAGER,
     TASK_DEFINITION,
     client_error,
-    page,
     public,
     resolve_task_definition,
     task_definition_arn,
@@ -25,7 +25,6 @@ from bgkit.local.services.ecs.models import (
 ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+")
 ECR_IMAGE = re.compile(r"\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com/")
 NETWORK_MODES = ("bridge", "host", "awsvpc", "none")
-MAX_PAGE = 100
 
 
 def _fargate_memory(cpu: int) -> list[int]:
@@ -210,8 +209,7 @@ class TaskDefinitionOperations:
         family_prefix: str | None = None,
         status: str | None = None,
         sort: str | None = None,
-        next_token: str | None = None,
-        max_results: int | None = None,
+        **paging: Any,
     ) -> dict[str, Any]:
         wanted = status or "ACTIVE"
         found = [
@@ -221,15 +219,14 @@ class TaskDefinitionOperations:
         ]
         found.sort(key=lambda td: (td["family"], td["revision"]), reverse=sort == "DESC")
         arns = [td["taskDefinitionArn"] for td in found]
-        return page(arns, "taskDefinitionArns", next_token, max_results, MAX_PAGE)
+        return PAGER.page("ListTaskDefinitions", arns, paging)
 
     def list_task_definition_families(
         self,
         ctx: RequestContext,
         family_prefix: str | None = None,
         status: str | None = None,
-        next_token: str | None = None,
-        max_results: int | None = None,
+        **paging: Any,
     ) -> dict[str, Any]:
         active: dict[str, bool] = {}
         for td in ctx.records(TASK_DEFINITION).list():
@@ -240,7 +237,7 @@ class TaskDefinitionOperations:
             if (not family_prefix or family.startswith(family_prefix))
             and (status in (None, "ALL") or is_active == (status == "ACTIVE"))
         )
-        return page(families, "families", next_token, max_results, MAX_PAGE)
+        return PAGER.page("ListTaskDefinitionFamilies", families, paging)
 
     def deregister_task_definition(
         self, ctx: RequestContext, task_definition: str

@@ -25,12 +25,13 @@ from bgkit.errors import ServiceError
 from bgkit.local.provider import RequestContext
 from bgkit.local.services.ecs.checks import check_network, role_problem
 from bgkit.local.services.ecs.models import (
+    PAGER,
     TASK,
+    family_of,
     find_cluster,
     find_service,
     invalid,
     name_of,
-    page,
     public,
     set_key_of,
     show_task,
@@ -231,9 +232,7 @@ class TaskOperations:
         service_name: str | None = None,
         desired_status: str | None = None,
         launch_type: str | None = None,
-        next_token: str | None = None,
-        max_results: int | None = None,
-        **others: Any,
+        **paging: Any,
     ) -> dict[str, Any]:
         found_cluster = find_cluster(ctx, cluster)
         group = None
@@ -249,13 +248,10 @@ class TaskOperations:
                 and (group is None or task["group"] == group)
                 and (started_by is None or task.get("startedBy") == started_by)
                 and (launch_type is None or task["launchType"] == launch_type)
-                and (
-                    family is None
-                    or task["taskDefinitionArn"].rsplit("/", 1)[-1].split(":")[0] == family
-                )
+                and (family is None or family_of(task["taskDefinitionArn"]) == family)
             ):
                 arns.append(task["taskArn"])
-        return page(arns, "taskArns", next_token, max_results, 100)
+        return PAGER.page("ListTasks", arns, paging)
 
     def describe_tasks(
         self,
