@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import base64
+import re
+from pathlib import Path
 
+import botocore.session
 import pytest
 
 from bgkit.errors import ServiceError
@@ -133,3 +136,34 @@ def test_show_is_applied_to_the_page_only():
 
     page = Pager("ecs", refuse).page("ListClusters", ITEMS, {"max_results": 2}, show=show)
     assert page["clusterArns"] == ["ARN:0", "ARN:1"] and shown == ITEMS[:2]
+
+
+def _service_pager(service: str) -> Pager:
+    from bgkit.local.services.codedeploy.models import PAGER as CODEDEPLOY
+    from bgkit.local.services.ec2.filters import PAGER as EC2
+    from bgkit.local.services.ecs.models import PAGER as ECS
+    from bgkit.local.services.elbv2.models import PAGER as ELBV2
+    from bgkit.local.services.logs.provider import PAGER as LOGS
+
+    return {p.service: p for p in (CODEDEPLOY, EC2, ECS, ELBV2, LOGS)}[service]
+
+
+@pytest.mark.parametrize("service", ["codedeploy", "ec2", "ecs", "elbv2", "logs"])
+def test_every_paged_operation_has_members_the_service_model_knows(service):
+    pager = _service_pager(service)
+    model = botocore.session.get_session().get_service_model(service)
+    package = Path(__file__).parents[2] / "bgkit" / "local" / "services" / service
+    paged = set()
+    for source in package.rglob("*.py"):
+        paged |= set(re.findall(r'PAGER\.(?:page|limit)\(\s*"(\w+)"', source.read_text()))
+    assert paged
+    for operation in paged:
+        members = pager.members(operation)
+        operation_model = model.operation_model(operation)
+        assert members.input_token in operation_model.input_shape.members
+        assert members.output_token in operation_model.output_shape.members
+        assert members.result_key in operation_model.output_shape.members
+        if members.limit_key:
+            assert members.limit_key in operation_model.input_shape.members
+    for operation in pager.explicit:  # names given only where botocore has no paginator
+        assert model_members(service, operation) is None

@@ -13,7 +13,7 @@ from typing import Any
 
 from bgkit.errors import ServiceError
 from bgkit.local.provider import RequestContext
-from bgkit.local.services.codedeploy.models import GROUP, page
+from bgkit.local.services.codedeploy.models import GROUP, PAGER
 
 CONFIG = "deployment-config"
 DEFAULT_PREFIX = "CodeDeployDefault."
@@ -210,11 +210,9 @@ class ConfigOperations:
     ) -> dict[str, Any]:
         return {"deploymentConfigInfo": require_config(ctx, deployment_config_name)}
 
-    def list_deployment_configs(
-        self, ctx: RequestContext, next_token: str | None = None
-    ) -> dict[str, Any]:
+    def list_deployment_configs(self, ctx: RequestContext, **paging: Any) -> dict[str, Any]:
         names = [*PREDEFINED, *(c["deploymentConfigName"] for c in ctx.records(CONFIG).list())]
-        return page(names, next_token, "deploymentConfigsList")
+        return PAGER.page("ListDeploymentConfigs", names, paging)
 
     def delete_deployment_config(self, ctx: RequestContext, deployment_config_name: str) -> None:
         name = deployment_config_name

@@ -21,8 +21,8 @@ from bgkit.local.services.codedeploy.lifecycle import DeploymentRun as Run
 from bgkit.local.services.codedeploy.lifecycle import new_deployment, stop
 from bgkit.local.services.codedeploy.models import (
     DEPLOYMENT,
+    PAGER,
     REVISION,
-    page,
     public_deployment,
     require_application,
     require_deployment,
@@ -185,7 +185,7 @@ class DeploymentOperations:
         external_id: str | None = None,
         include_only_statuses: list[str] | None = None,
         create_time_range: dict[str, Any] | None = None,
-        next_token: str | None = None,
+        **paging: Any,
     ) -> dict[str, Any]:
         if deployment_group_name and not application_name:
             raise ServiceError(
@@ -217,7 +217,7 @@ class DeploymentOperations:
             and start <= r["createTime"] <= end
         ]
         ids = [r["deploymentId"] for r in sorted(found, key=lambda r: -r["createTime"])]
-        return page(ids, next_token, "deployments")
+        return PAGER.page("ListDeployments", ids, paging)
 
     def continue_deployment(
         self,
@@ -287,15 +287,15 @@ class DeploymentOperations:
         self,
         ctx: RequestContext,
         deployment_id: str | None = None,
-        next_token: str | None = None,
         target_filters: dict[str, list[str]] | None = None,
+        **paging: Any,
     ) -> dict[str, Any]:
         record = require_deployment(ctx, deployment_id)
         own = _check_target(record)
         statuses = (target_filters or {}).get("TargetStatus")
         if statuses and record["_engine"]["targetStatus"] not in statuses:
             return {"targetIds": []}
-        return page([own], next_token, "targetIds")
+        return PAGER.page("ListDeploymentTargets", [own], paging)
 
     def get_deployment_target(
         self, ctx: RequestContext, deployment_id: str | None = None, target_id: str | None = None

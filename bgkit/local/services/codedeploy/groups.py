@@ -11,10 +11,10 @@ from bgkit.local.services.codedeploy.models import (
     ACTIVE,
     DEPLOYMENT,
     GROUP,
+    PAGER,
     check_name,
     check_tags,
     group_key,
-    page,
     require_application,
     require_group,
 )
@@ -91,7 +91,7 @@ class GroupOperations:
         return result
 
     def list_deployment_groups(
-        self, ctx: RequestContext, application_name: str, next_token: str | None = None
+        self, ctx: RequestContext, application_name: str, **paging: Any
     ) -> dict[str, Any]:
         require_application(ctx, application_name)
         names = [
@@ -99,7 +99,8 @@ class GroupOperations:
             for g in ctx.records(GROUP).list()
             if g["applicationName"] == application_name
         ]
-        return {"applicationName": application_name, **page(names, next_token, "deploymentGroups")}
+        listed = PAGER.page("ListDeploymentGroups", names, paging)
+        return {"applicationName": application_name, **listed}
 
     def update_deployment_group(
         self,

@@ -21,6 +21,8 @@ from __future__ import annotations
 from typing import Any
 
 from bgkit.errors import ServiceError
+from bgkit.local.ids import parse_arn
+from bgkit.local.paging import Members, Pager
 from bgkit.local.provider import RequestContext
 
 APPLICATION = "application"
@@ -34,17 +36,13 @@ PAGE_SIZE = 100
 MAX_NAME = 100
 
 
-def page(items: list[Any], next_token: str | None, member: str) -> dict[str, Any]:
-    """One page of ``items`` under ``member``, with ``nextToken`` when more follow."""
-    start = 0
-    if next_token:
-        if not next_token.isdigit() or int(next_token) > len(items):
-            raise ServiceError("InvalidNextTokenException", "The next token is not valid")
-        start = int(next_token)
-    result: dict[str, Any] = {member: items[start : start + PAGE_SIZE]}
-    if start + PAGE_SIZE < len(items):
-        result["nextToken"] = str(start + PAGE_SIZE)
-    return result
+#: CodeDeploy's pages: decimal offsets, :data:`PAGE_SIZE` items (its list operations take no limit)
+PAGER = Pager(
+    SERVICE,
+    lambda token: ServiceError("InvalidNextTokenException", "The next token is not valid"),
+    size=lambda _: PAGE_SIZE,
+    members={"ListTagsForResource": Members("NextToken", "NextToken", "Tags")},  # no model
+)
 
 
 def check_name(name: str | None, what: str, required: str, invalid: str) -> str:
@@ -131,20 +129,14 @@ def check_tags(tags: list[dict[str, str]] | None) -> list[dict[str, str]]:
     return [{"Key": t["Key"], "Value": t.get("Value", "")} for t in tags]
 
 
-def merge_tags(record: dict[str, Any], tags: list[dict[str, str]]) -> None:
-    merged = {t["Key"]: t["Value"] for t in record.get("_tags", [])}
-    merged.update({t["Key"]: t["Value"] for t in tags})
-    record["_tags"] = [{"Key": k, "Value": v} for k, v in merged.items()]
-
-
 def tagged_record(ctx: RequestContext, arn: str | None) -> tuple[str, str, dict[str, Any]]:
     """``(kind, key, record)`` of an application, group or config ARN."""
     if not arn:
         raise ServiceError("ResourceArnRequiredException", "The resource ARN must be specified")
-    parts = arn.split(":", 6)
-    if len(parts) < 7 or parts[0] != "arn" or parts[2] != SERVICE:
+    parts = parse_arn(arn)
+    if parts is None or parts["service"] != SERVICE or ":" not in parts["resource"]:
         raise ServiceError("InvalidArnException", f"{arn} is not a CodeDeploy ARN")
-    kind, name = parts[5], parts[6]
+    kind, _, name = parts["resource"].partition(":")
     if kind == "application":
         return APPLICATION, name, require_application(ctx, name)
     if kind == "deploymentgroup" and "/" in name:

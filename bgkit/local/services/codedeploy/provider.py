@@ -26,15 +26,15 @@ from bgkit.local.services.codedeploy.models import (
     DEPLOYMENT,
     GROUP,
     MAX_NAME,
+    PAGER,
     REVISION,
     check_name,
     check_tags,
     group_key,
-    merge_tags,
-    page,
     require_application,
     tagged_record,
 )
+from bgkit.local.tagging import merge, remove
 
 PLATFORMS = ("Server", "Lambda", "ECS")
 MAX_BATCH = 100
@@ -109,11 +109,9 @@ class CodeDeployProvider(DeploymentOperations, GroupOperations, ConfigOperations
             )
         return {"applicationsInfo": [require_application(ctx, n) for n in application_names]}
 
-    def list_applications(
-        self, ctx: RequestContext, next_token: str | None = None
-    ) -> dict[str, Any]:
+    def list_applications(self, ctx: RequestContext, **paging: Any) -> dict[str, Any]:
         names = [a["applicationName"] for a in ctx.records(APPLICATION).list()]
-        return page(names, next_token, "applications")
+        return PAGER.page("ListApplications", names, paging)
 
     def update_application(
         self,
@@ -221,7 +219,7 @@ class CodeDeployProvider(DeploymentOperations, GroupOperations, ConfigOperations
         return None
 
     def list_application_revisions(
-        self, ctx: RequestContext, application_name: str, next_token: str | None = None, **_: Any
+        self, ctx: RequestContext, application_name: str, **paging: Any
     ) -> dict[str, Any]:
         require_application(ctx, application_name)
         found = [
@@ -232,7 +230,7 @@ class CodeDeployProvider(DeploymentOperations, GroupOperations, ConfigOperations
             for r in ctx.records(REVISION).list()
             if r["applicationName"] == application_name
         ]
-        return page(found, next_token, "revisions")
+        return PAGER.page("ListApplicationRevisions", found, paging)
 
     # tags -------------------------------------------------------------------------------------
 
@@ -242,7 +240,7 @@ class CodeDeployProvider(DeploymentOperations, GroupOperations, ConfigOperations
         kind, key, record = tagged_record(ctx, resource_arn)
         if not tags:
             raise ServiceError("TagRequiredException", "At least one tag must be given")
-        merge_tags(record, check_tags(tags))
+        record["_tags"] = merge(record.get("_tags", []), check_tags(tags))
         ctx.records(kind).put(key, record)
         return {}
 
@@ -250,13 +248,12 @@ class CodeDeployProvider(DeploymentOperations, GroupOperations, ConfigOperations
         self, ctx: RequestContext, resource_arn: str, tag_keys: list[str]
     ) -> dict[str, Any]:
         kind, key, record = tagged_record(ctx, resource_arn)
-        record["_tags"] = [t for t in record.get("_tags", []) if t["Key"] not in tag_keys]
+        record["_tags"] = remove(record.get("_tags", []), tag_keys)
         ctx.records(kind).put(key, record)
         return {}
 
     def list_tags_for_resource(
-        self, ctx: RequestContext, resource_arn: str, next_token: str | None = None
+        self, ctx: RequestContext, resource_arn: str, **paging: Any
     ) -> dict[str, Any]:
         _, _, record = tagged_record(ctx, resource_arn)
-        listed = page(record.get("_tags", []), next_token, "Tags")
-        return {"Tags": listed["Tags"], "NextToken": listed.get("nextToken")}
+        return PAGER.page("ListTagsForResource", record.get("_tags", []), paging)
