@@ -26,7 +26,12 @@ from bgkit.walkthrough.deploy import DeploymentFailed
 from bgkit.walkthrough.naming import names
 from bgkit.walkthrough.prerequisites import Prerequisites, document
 from bgkit.walkthrough.progress import Step, poll
-from bgkit.walkthrough.service import DESIRED_COUNT, describe_service
+from bgkit.walkthrough.service import (
+    DESIRED_COUNT,
+    describe_service,
+    healthy_targets,
+    require_service,
+)
 
 __all__ = [
     "BAKE_TIME_MINUTES",
@@ -185,17 +190,9 @@ def wait_builtin_service(kit: Any, timeout: float = 600.0) -> dict[str, Any]:
     seen: dict[str, Any] = {}
 
     def check() -> Step:
-        described = describe_service(kit)
-        if described is None:
-            raise LookupError(f"the service {names(kit).service} does not exist; create it first")
-        seen["service"] = described
+        described = seen["service"] = require_service(kit)
         desired, running = described["desiredCount"], described["runningCount"]
-        healthy = sum(
-            1
-            for arn in groups
-            for t in elbv2.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]
-            if t["TargetHealth"]["State"] == "healthy"
-        )
+        healthy = healthy_targets(elbv2, groups)
         deployments = described.get("deployments", [])
         rolled_out = len(deployments) == 1 and deployments[0].get("rolloutState") == "COMPLETED"
         text = f"{running} of {desired} tasks running, {healthy} of {desired} targets healthy"
@@ -212,9 +209,7 @@ def deploy_builtin(kit: Any, task_definition_arn: str) -> str:
     Returns:
         The ARN of the service deployment (the service's ``currentServiceDeployment``).
     """
-    service = describe_service(kit)
-    if service is None:
-        raise LookupError(f"the service {names(kit).service} does not exist; create it first")
+    service = require_service(kit)
     if service["taskDefinition"] == task_definition_arn:
         return service["currentServiceDeployment"]
     return kit.client("ecs").update_service(

@@ -20,7 +20,9 @@ from bgkit.walkthrough.progress import Step, poll
 __all__ = [
     "DESIRED_COUNT",
     "describe_service",
+    "healthy_targets",
     "primary_task_set",
+    "require_service",
     "service",
     "wait_service_healthy",
 ]
@@ -34,6 +36,24 @@ def describe_service(kit: Any) -> dict[str, Any] | None:
     found = ecs.describe_services(cluster=names(kit).cluster, services=[names(kit).service])
     services = [s for s in found["services"] if s["status"] == "ACTIVE"]
     return services[0] if services else None
+
+
+def require_service(kit: Any) -> dict[str, Any]:
+    """The described service; :class:`LookupError` saying to create it when it is not active."""
+    described = describe_service(kit)
+    if described is None:
+        raise LookupError(f"the service {names(kit).service} does not exist; create it first")
+    return described
+
+
+def healthy_targets(elbv2: Any, group_arns: list[str]) -> int:
+    """How many targets of ``group_arns`` are ``healthy`` (``DescribeTargetHealth``)."""
+    return sum(
+        1
+        for arn in group_arns
+        for t in elbv2.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]
+        if t["TargetHealth"]["State"] == "healthy"
+    )
 
 
 def service(
@@ -94,18 +114,13 @@ def wait_service_healthy(kit: Any, timeout: float = 600.0) -> dict[str, Any]:
     seen: dict[str, Any] = {}
 
     def check() -> Step:
-        described = describe_service(kit)
-        if described is None:
-            raise LookupError(f"the service {names(kit).service} does not exist; create it first")
-        seen["service"] = described
+        described = seen["service"] = require_service(kit)
         primary = primary_task_set(described)
         desired = described["desiredCount"]
         if primary is None:
             return Step(False, "no task set yet", 0, 2 * desired)
         running = primary["runningCount"]
-        group = primary["loadBalancers"][0]["targetGroupArn"]
-        health = elbv2.describe_target_health(TargetGroupArn=group)["TargetHealthDescriptions"]
-        healthy = sum(1 for t in health if t["TargetHealth"]["State"] == "healthy")
+        healthy = healthy_targets(elbv2, [primary["loadBalancers"][0]["targetGroupArn"]])
         text = f"{running} of {desired} tasks running, {healthy} of {desired} targets healthy"
         others = len(described.get("taskSets", [])) - 1
         if others:

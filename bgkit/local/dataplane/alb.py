@@ -42,6 +42,8 @@ from bgkit.local.dataplane.balancer import (
 from bgkit.local.dataplane.health import KIND as HEALTH
 from bgkit.local.dataplane.health import HealthChecker, health_record, reset, seed
 from bgkit.local.dataplane.proxy import IDLE_TIMEOUT, SERVER, Proxy, error_page
+from bgkit.local.dataplane.runtime import ENDPOINT
+from bgkit.local.services.elbv2.models import LISTENER, LOAD_BALANCER, RULE, TARGET, TARGET_GROUP
 
 log = logging.getLogger("bgkit.local.alb")
 
@@ -101,14 +103,14 @@ class AlbDataPlane(Component):
             return
         store, now = host.store, host.clock.now()
         self._update_targets()
-        self._router.update_groups(store.list(None, "target-group"), self._targets)
-        load_balancers = store.list(None, "load-balancer")
+        self._router.update_groups(store.list(None, TARGET_GROUP), self._targets)
+        load_balancers = store.list(None, LOAD_BALANCER)
         routes, listeners, used = self._router.build(
             now,
             host.listener_offset,
             load_balancers,
-            store.list(None, "listener"),
-            store.list(None, "rule"),
+            store.list(None, LISTENER),
+            store.list(None, RULE),
         )
         self._idle_timeouts = {
             lb["LoadBalancerArn"]: float(
@@ -164,7 +166,7 @@ class AlbDataPlane(Component):
         if is_loopback(target_id):
             return (target_id, port)
         assert self._host is not None
-        endpoint = self._host.store.get(partition, "task-endpoint", f"{target_id}|{port}")
+        endpoint = self._host.store.get(partition, ENDPOINT, f"{target_id}|{port}")
         if endpoint and is_loopback(endpoint.get("Host")):
             return (endpoint["Host"], int(endpoint["Port"]))
         return None
@@ -174,8 +176,8 @@ class AlbDataPlane(Component):
         assert self._host is not None
         store = self._host.store
         targets: dict[str, Target] = {}
-        for partition in store.partitions("target"):
-            for record in store.list(partition, "target"):
+        for partition in store.partitions(TARGET):
+            for record in store.list(partition, TARGET):
                 key = f"{record['TargetGroupArn']}|{record['Id']}|{record['Port']}"
                 target = self._targets.get(key)
                 if target is None:

@@ -34,11 +34,12 @@ import aiohttp
 
 from bgkit.local.clock import Clock
 from bgkit.local.dataplane.balancer import Address, Target
+from bgkit.local.services.elbv2.models import TARGET, TARGET_HEALTH
 from bgkit.local.store import Store
 
 log = logging.getLogger("bgkit.local.alb")
 
-KIND = "target-health"
+KIND = TARGET_HEALTH
 #: wall seconds between two looks at which checks are due
 TICK = 0.02
 #: the shortest wall time a check may take, whatever the clock's speed (loopback, busy machine)
@@ -245,6 +246,6 @@ class HealthChecker:
         with self._store.transaction():
             for key, target in pending.items():
                 # the registration may have gone while the check ran: never bring it back
-                if self._store.get(target.partition, "target", key) is None:
+                if self._store.get(target.partition, TARGET, key) is None:
                     continue
                 self._store.put(target.partition, KIND, key, health_record(target))

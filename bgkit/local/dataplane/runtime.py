@@ -46,10 +46,10 @@ from bgkit.local.dataplane import Component, Host
 from bgkit.local.dataplane.images import ImageNotRunnableError, resolve
 from bgkit.local.dataplane.processes import TaskProcess
 from bgkit.local.process import TASKS_DIR, free_port
+from bgkit.local.services.ecs.models import TASK
 
 log = logging.getLogger("bgkit.local.runtime")
 
-TASK = "task"
 ENDPOINT = "task-endpoint"
 #: ECS's default stop timeout (``stopTimeout``), in local seconds; never more than this in wall s
 STOP_TIMEOUT = 30.0
