@@ -61,7 +61,7 @@ def test_protocol_layer_imports_go_one_way(module: str, imports: set[str]) -> No
 
 #: what the data plane may import of the local cloud, besides itself
 DATAPLANE_MAY_IMPORT = re.compile(
-    r"bgkit\.local\.(dataplane(\..+)?|store|clock|ids|process|provider|services\.\w+\.models)"
+    r"bgkit\.local\.(dataplane(\..+)?|store|clock|ids|process|provider|forwarding|services\.\w+\.models)"
 )
 
 

@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bgkit.local.forwarding import forward_weights
+
 #: target states a target is routed to while at least one target of its group is in one
 ROUTABLE = frozenset({"healthy", "unavailable"})
 
@@ -280,16 +282,6 @@ def terminal_action(actions: list[dict[str, Any]] | None) -> dict[str, Any] | No
     return None
 
 
-def forward_weights(action: dict[str, Any]) -> list[tuple[str, int]]:
-    """``[(target group ARN, weight)]`` of a forward action, in either of its two spellings."""
-    groups = (action.get("ForwardConfig") or {}).get("TargetGroups")
-    if groups:
-        return [(g["TargetGroupArn"], int(g.get("Weight", 1))) for g in groups]
-    if action.get("TargetGroupArn"):
-        return [(action["TargetGroupArn"], 1)]
-    return []
-
-
 class Router:
     """Builds routing tables from records, reusing the objects that carry routing state."""
 
@@ -332,7 +324,7 @@ class Router:
                 )
             if kind == "redirect":
                 return Redirect(dict(action.get("RedirectConfig") or {}))
-            weights = forward_weights(action)
+            weights = list(forward_weights([action]).items())
             used.update(arn for arn, _ in weights)
             key = (*scope, json.dumps(weights), *(id(self.groups.get(a)) for a, _ in weights))
             forward = self._forwards.get(key)
