@@ -143,12 +143,13 @@ def _service_pager(service: str) -> Pager:
     from bgkit.local.services.ec2.filters import PAGER as EC2
     from bgkit.local.services.ecs.models import PAGER as ECS
     from bgkit.local.services.elbv2.models import PAGER as ELBV2
+    from bgkit.local.services.iam.checks import PAGER as IAM
     from bgkit.local.services.logs.provider import PAGER as LOGS
 
-    return {p.service: p for p in (CODEDEPLOY, EC2, ECS, ELBV2, LOGS)}[service]
+    return {p.service: p for p in (CODEDEPLOY, EC2, ECS, ELBV2, IAM, LOGS)}[service]
 
 
-@pytest.mark.parametrize("service", ["codedeploy", "ec2", "ecs", "elbv2", "logs"])
+@pytest.mark.parametrize("service", ["codedeploy", "ec2", "ecs", "elbv2", "iam", "logs"])
 def test_every_paged_operation_has_members_the_service_model_knows(service):
     pager = _service_pager(service)
     model = botocore.session.get_session().get_service_model(service)
