@@ -2,8 +2,8 @@
 
 ``<prefix>-codedeploy`` trusts ``codedeploy.amazonaws.com``, has the AWS managed policy
 ``AWSCodeDeployRoleForECSLimited`` and an inline policy letting it pass the kit's task roles to
-ECS tasks. :func:`pass_role_frame` shows why the inline policy is needed: it evaluates the role's
-policies, read back with plain boto3, with IAM's rules.
+ECS tasks. :func:`pass_role_frame` shows why the inline policy is needed: it reads the role's
+policies back and asks IAM's policy simulator about them, with plain boto3.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from typing import Any
 
 import pandas as pd
 
-from bgkit.local.services.iam.evaluation import NamedPolicy, evaluate
 from bgkit.walkthrough import tags
 from bgkit.walkthrough.naming import names
 from bgkit.walkthrough.prerequisites import document
@@ -21,6 +20,12 @@ from bgkit.walkthrough.prerequisites import document
 __all__ = ["LIMITED_POLICY", "codedeploy_role", "pass_role_frame", "role_policies"]
 
 LIMITED_POLICY = "arn:aws:iam::aws:policy/AWSCodeDeployRoleForECSLimited"
+#: the condition key ECS's iam:PassRole check carries: to whom the role is passed
+PASSED_TO_ECS_TASKS = {
+    "ContextKeyName": "iam:PassedToService",
+    "ContextKeyValues": ["ecs-tasks.amazonaws.com"],
+    "ContextKeyType": "string",
+}
 
 
 def codedeploy_role(kit: Any) -> dict[str, Any]:
@@ -73,27 +78,55 @@ def _document(value: Any) -> dict[str, Any]:
 
 
 def pass_role_frame(kit: Any, passed_role_arn: str) -> pd.DataFrame:
-    """May the CodeDeploy role pass ``passed_role_arn`` to ECS tasks? Asked twice: with the
-    managed policy alone, and with all the role's policies.
+    """May the CodeDeploy role pass ``passed_role_arn`` to ECS tasks? IAM's policy simulator
+    (``iam.simulate_custom_policy``) is asked twice about the role's policies as read back: the
+    managed policy alone, and all the role's policies.
 
     Returns:
         One row per question: ``policies`` (those evaluated), ``allowed``, ``why`` (the
-        statement that allowed it, or the implicit deny).
+        statement that decided, or the implicit deny).
     """
+    iam = kit.client("iam")
     policies = role_policies(kit, names(kit).codedeploy_role)
-    context = {"iam:PassedToService": "ecs-tasks.amazonaws.com"}
+    texts = {name: json.dumps(document, indent=2) for name, document in policies.items()}
     managed = LIMITED_POLICY.rsplit("/", 1)[1]
     rows = []
     for chosen in ([managed], sorted(policies)):
-        decision = evaluate(
-            [NamedPolicy(name, policies[name]) for name in chosen if name in policies],
-            "iam:PassRole",
-            passed_role_arn,
-            context,
-        )
-        if decision.allowed:
-            why = f"statement {decision.statement} ({decision.sid}) of {decision.policy}"
-        else:
-            why = "no statement allows it (implicit deny)"
-        rows.append({"policies": " + ".join(chosen), "allowed": decision.allowed, "why": why})
+        sent = [name for name in chosen if name in texts]
+        result = {"EvalDecision": "implicitDeny"}  # no policy at all
+        if sent:
+            result = iam.simulate_custom_policy(
+                PolicyInputList=[texts[name] for name in sent],
+                ActionNames=["iam:PassRole"],
+                ResourceArns=[passed_role_arn],
+                ContextEntries=[PASSED_TO_ECS_TASKS],
+            )["EvaluationResults"][0]
+        allowed = result["EvalDecision"] == "allowed"
+        rows.append({"policies": " + ".join(chosen), "allowed": allowed,
+                     "why": _why(result, [(name, texts[name]) for name in sent])})  # fmt: skip
     return pd.DataFrame(rows, columns=["policies", "allowed", "why"])
+
+
+def _why(result: dict[str, Any], sent: list[tuple[str, str]]) -> str:
+    """The statement IAM's answer cites, named as ``statement 0 (Sid) of policy``.
+
+    IAM cites a policy of ``PolicyInputList`` by its place (``PolicyInputList.2`` is the second
+    sent) and a statement by where its text starts (``StartPosition``: line and column).
+    """
+    if result["EvalDecision"] == "implicitDeny" or not result.get("MatchedStatements"):
+        return "no statement allows it (implicit deny)"
+    cited = result["MatchedStatements"][0]
+    name, text = sent[int(cited["SourcePolicyId"].rsplit(".", 1)[1]) - 1]
+    index, statement = _statement_at(text, cited["StartPosition"])
+    denies = " denies it (explicit deny)" if result["EvalDecision"] == "explicitDeny" else ""
+    return f"statement {index} ({statement.get('Sid')}) of {name}{denies}"
+
+
+def _statement_at(text: str, start: dict[str, int]) -> tuple[int, dict[str, Any]]:
+    """The statement of a document's ``text`` that begins at ``start``, and its index."""
+    lines = text.splitlines(keepends=True)
+    offset = sum(len(line) for line in lines[: start["Line"] - 1]) + start["Column"] - 1
+    statement, _ = json.JSONDecoder().raw_decode(text, text.rindex("{", 0, offset))
+    listed = json.loads(text)["Statement"]
+    listed = listed if isinstance(listed, list) else [listed]
+    return listed.index(statement), statement

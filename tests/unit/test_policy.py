@@ -10,12 +10,13 @@ import pytest
 from botocore.validate import validate_parameters
 
 from bgkit.errors import ServiceError
-from bgkit.local.services.iam.documents import managed_policies, parse_document
+from bgkit.local.services.iam.documents import managed_policies, parse_document, statement_spans
 from bgkit.local.services.iam.evaluation import (
     NamedPolicy,
     arn_like,
     condition_holds,
     evaluate,
+    known_operator,
     not_authorized_message,
     trust_decision,
 )
@@ -249,6 +250,46 @@ def test_an_unknown_operator_never_holds():
     assert not condition_holds("NumericFancy", "k", "1", {"k": "1"})
 
 
+def test_known_operators_are_the_ones_the_evaluator_implements():
+    for operator in (
+        "StringLike",
+        "ForAllValues:StringEquals",
+        "ArnNotLikeIfExists",
+        "Null",
+        "NumericLessThan",
+        "DateGreaterThanEquals",
+        "NotIpAddress",
+        "BinaryEquals",
+    ):
+        assert known_operator(operator), operator
+    for operator in ("NumericFancy", "ForSomeValues:StringEquals", "Bogus:IfExists"):
+        assert not known_operator(operator), operator
+
+
+def test_numeric_conditions_compare_numbers():
+    context = {"s3:max-keys": "10"}
+    assert condition_holds("NumericLessThanEquals", "s3:max-keys", "10", context)
+    assert not condition_holds("NumericLessThan", "s3:max-keys", "10", context)
+    assert condition_holds("NumericGreaterThan", "s3:max-keys", "9.5", context)
+    assert condition_holds("NumericNotEquals", "s3:max-keys", "11", context)
+    assert not condition_holds("NumericEquals", "s3:max-keys", "10", {"s3:max-keys": "ten"})
+
+
+def test_date_conditions_compare_iso_dates_and_epoch_seconds():
+    context = {"aws:CurrentTime": "2019-04-25T11:00:00Z"}
+    assert condition_holds("DateGreaterThan", "aws:CurrentTime", "2018-08-16T12:00:00Z", context)
+    assert not condition_holds("DateLessThan", "aws:CurrentTime", "2019-01-01", context)
+    epoch = {"aws:EpochTime": "2019-04-25T11:00:00+00:00"}
+    assert condition_holds("DateEquals", "aws:EpochTime", "1556190000", epoch)
+
+
+def test_ip_address_conditions_match_networks():
+    source = {"aws:SourceIp": "203.0.113.7"}
+    assert condition_holds("IpAddress", "aws:SourceIp", "203.0.113.0/24", source)
+    assert condition_holds("NotIpAddress", "aws:SourceIp", ["10.0.0.0/8"], source)
+    assert not condition_holds("IpAddress", "aws:SourceIp", "10.0.0.0/8", {"aws:SourceIp": "x"})
+
+
 def test_every_condition_of_a_statement_must_hold():
     policy = doc(
         {
@@ -309,6 +350,28 @@ def test_trust_policy_conditions_use_the_context():
 
 
 # --- validation ------------------------------------------------------------------------------
+
+
+def test_statement_spans_are_where_iam_s_simulator_says_they_are():
+    # AWS's example: the statement of this one-line document is cited from column 38 to 167
+    text = (
+        '{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"dynamodb:*",'
+        '"Resource":"*","Condition":{"DateGreaterThan":{"aws:CurrentTime":"2018-08-16T12:00:00Z"}}}}'
+    )
+    assert statement_spans(text) == [({"Line": 1, "Column": 38}, {"Line": 1, "Column": 167})]
+
+
+def test_statement_spans_of_a_list_over_several_lines():
+    first = {"Sid": "A", "Effect": "Allow", "Action": "s3:*", "Resource": "*"}
+    second = {"Sid": "B", "Effect": "Deny", "Action": "s3:x", "Resource": "*"}
+    text = json.dumps(doc(first, second), indent=2)
+    lines = text.splitlines(keepends=True)
+
+    def offset(position: dict) -> int:
+        return sum(len(line) for line in lines[: position["Line"] - 1]) + position["Column"] - 1
+
+    cut = [json.loads(text[offset(a) - 1 : offset(b)])["Sid"] for a, b in statement_spans(text)]
+    assert cut == ["A", "B"]
 
 
 def malformed(text: str, *, trust: bool = False) -> str:

@@ -38,9 +38,11 @@ __all__ = [
     "condition_keys",
     "conditions_hold",
     "evaluate",
+    "known_operator",
     "like",
     "matches",
     "not_authorized_message",
+    "parse_date",
     "trust_decision",
 ]
 
@@ -81,7 +83,7 @@ def _text(value: Any) -> str:
 # --- conditions ------------------------------------------------------------------------------
 
 
-def _date(text: str) -> float:
+def parse_date(text: str) -> float:
     """A date condition value: ISO 8601 (``2026-01-01T12:00:00Z``, ``2026-01-01``) or epoch
     seconds."""
     try:
@@ -123,7 +125,7 @@ _TESTS: dict[str, Callable[[str, str], bool]] = {
     "IpAddress": _in_network,
     "BinaryEquals": lambda p, v: p == v,  # both base64 text
     **{f"Numeric{name}": _ordered(float, compare) for name, compare in _COMPARISONS.items()},
-    **{f"Date{name}": _ordered(_date, compare) for name, compare in _COMPARISONS.items()},
+    **{f"Date{name}": _ordered(parse_date, compare) for name, compare in _COMPARISONS.items()},
 }
 _NEGATIONS = {
     "StringNotEquals": "StringEquals",
@@ -145,6 +147,14 @@ def _lookup(context: Mapping[str, Any], key: str) -> list[str] | None:
                 return None
             return [_text(v) for v in as_list(value)]
     return None
+
+
+def known_operator(operator: str) -> bool:
+    """Whether the local evaluator knows a condition operator (``ForAnyValue:StringLike`` …)."""
+    qualifier, _, base = operator.rpartition(":")
+    base = base.removesuffix("IfExists")
+    known = base == "Null" or _NEGATIONS.get(base, base) in _TESTS
+    return known and qualifier in ("", "ForAnyValue", "ForAllValues")
 
 
 def condition_holds(operator: str, key: str, expected: Any, context: Mapping[str, Any]) -> bool:

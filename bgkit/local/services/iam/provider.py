@@ -2,8 +2,9 @@
 
 IAM is global: its records live in the account-wide partition (``ctx.records(kind,
 global_=True)``; the kinds and finders are in :mod:`.models`). The operations are mixed in by
-concept: roles and their tags (:mod:`.roles`), managed and inline policies (:mod:`.policies`).
-Policy documents are validated by :mod:`.documents` and evaluated by :mod:`.evaluation`.
+concept: roles and their tags (:mod:`.roles`), managed and inline policies (:mod:`.policies`), the
+policy simulator (:mod:`.simulation`, deciding in :mod:`.simulator`). Policy documents are
+validated by :mod:`.documents` and evaluated by :mod:`.evaluation`.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from typing import ClassVar
 from bgkit.local.provider import Provider
 from bgkit.local.services.iam.policies import PolicyOperations
 from bgkit.local.services.iam.roles import RoleOperations
+from bgkit.local.services.iam.simulation import SimulationOperations
 
 __all__ = ["IamProvider"]
 
 
-class IamProvider(RoleOperations, PolicyOperations, Provider):
+class IamProvider(RoleOperations, PolicyOperations, SimulationOperations, Provider):
     """AWS Identity and Access Management, the part the walkthrough and its neighbours use."""
 
     service: ClassVar[str] = "iam"
