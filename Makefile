@@ -24,6 +24,7 @@ lab: install
 
 lint: install
 	$(BIN)/ruff check bgkit tests
+	$(BIN)/lint-imports
 
 test: lint
 	$(BIN)/python -m pytest
