@@ -200,20 +200,18 @@ def test_deregister_targets_not_registered_refused(elbv2: Any, used: str) -> Non
     assert _states(elbv2, used)[0][1] == "initial"
 
 
-def test_expire_drained_targets_for_the_data_plane(
+def test_a_drained_registration_ends_after_the_deregistration_delay(
     cloud: LocalCloud, elbv2: Any, used: str
 ) -> None:
-    from bgkit.local.services.elbv2.models import expire_drained_targets
-
+    # ELBv2 keeps a deregistered target "draining" for deregistration_delay.timeout_seconds
+    # (300 by default), then forgets it; the local cloud's passes end it on the local clock.
     elbv2.register_targets(TargetGroupArn=used, Targets=[{"Id": "127.0.0.1"}])
     elbv2.deregister_targets(TargetGroupArn=used, Targets=[{"Id": "127.0.0.1"}])
-    ctx = cloud.context("elbv2", "data-plane", "us-east-1")
-    with cloud.store.transaction():
-        assert expire_drained_targets(ctx) == 0
+    cloud.advance()
+    assert _states(elbv2, used) == [("127.0.0.1", "draining", "Target.DeregistrationInProgress")]
     cloud.clock.advance(300)
-    with cloud.store.transaction():
-        assert expire_drained_targets(ctx) == 1
-    assert ctx.records("target").list() == []
+    cloud.advance()
+    assert cloud.context("elbv2", "check", "us-east-1").records("target").list() == []
 
 
 def test_delete_target_group_forgets_targets(cloud: LocalCloud, elbv2: Any, vpc: str) -> None:
