@@ -17,8 +17,7 @@ from bgkit.local.services.codedeploy.appspec import sha256_of
 from bgkit.local.services.codedeploy.configs import require_ecs_config
 from bgkit.local.services.codedeploy.group_checks import check_rollback
 from bgkit.local.services.codedeploy.groups import active_deployment
-from bgkit.local.services.codedeploy.lifecycle import DeploymentRun as Run
-from bgkit.local.services.codedeploy.lifecycle import new_deployment, stop
+from bgkit.local.services.codedeploy.lifecycle import DeploymentRun, new_deployment, stop
 from bgkit.local.services.codedeploy.models import (
     DEPLOYMENT,
     PAGER,
@@ -254,7 +253,7 @@ class DeploymentOperations:
         record = require_deployment(ctx, deployment_id)
         if record["_engine"]["phase"] in engine.TERMINAL:
             raise ServiceError("DeploymentAlreadyCompletedException", ALREADY_COMPLETE)
-        run = Run(ctx, record)
+        run = DeploymentRun(ctx, record)
         # [I] autoRollbackEnabled null: the deployment's own DEPLOYMENT_STOP_ON_REQUEST setting
         rollback = (
             run.rolls_back_on("DEPLOYMENT_STOP_ON_REQUEST")

@@ -119,7 +119,9 @@ class ServiceDeploymentOperations:
                 "ConflictException",
                 f"The service deployment is in the {record['status']} state and cannot be stopped.",
             )
-        engine.begin_rollback(engine.Run(ctx, record), engine.STOPPED_BY_USER, requested=True)
+        engine.begin_rollback(
+            engine.ServiceDeploymentRun(ctx, record), engine.STOPPED_BY_USER, requested=True
+        )
         ctx.records(BLUE_GREEN).put(service_deployment_arn, record)
         return {"serviceDeploymentArn": service_deployment_arn}
 

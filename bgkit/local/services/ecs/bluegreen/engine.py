@@ -68,10 +68,6 @@ ROLLED_BACK_BY_HOOK = (
 )
 HOOK_TIMED_OUT = "Service deployment rolled back because {stage} pause hook timed out."  # [V]
 
-#: the wrapper's former name, which :mod:`..service_deployments` still calls it by (to drop once
-#: it says ``ServiceDeploymentRun``)
-Run = ServiceDeploymentRun
-
 __all__ = [
     "TERMINAL",
     "ServiceDeploymentRun",
