@@ -229,15 +229,20 @@ def _role_sources(ctx: RequestContext, arn: str, exclusions: list[Exclusion]) ->
 def _simulate(
     operation: str,
     identity: list[Source],
-    guards: list[Guard],
     actions: list[str],
-    resources: list[str] | None,
-    context_entries: list[dict[str, Any]] | None,
-    resource_handling_option: str | None,
-    paging: Mapping[str, Any],
+    *,
+    permissions_boundary_policy_input_list: list[str] | None = None,
+    ordered_organization_policy_input_list: list[dict[str, Any]] | None = None,
+    resource_arns: list[str] | None = None,
+    context_entries: list[dict[str, Any]] | None = None,
+    resource_handling_option: str | None = None,
+    resource_owner: str | None = None,
+    **paging: Any,
 ) -> dict[str, Any]:
+    """The members both operations take: what limits the identity policies, the resources,
+    the context, the scenario (accepted; the local cloud runs no EC2 instances) and the page."""
     _check_actions(actions)
-    for resource in resources or []:
+    for resource in resource_arns or []:
         if resource != "*":
             check_arn(resource)
     if resource_handling_option not in (None, *RESOURCE_HANDLING_OPTIONS):
@@ -245,29 +250,25 @@ def _simulate(
             f"ResourceHandlingOption {resource_handling_option} is not one of "
             f"{', '.join(RESOURCE_HANDLING_OPTIONS)}."
         )
+    guards = _guards(permissions_boundary_policy_input_list, ordered_organization_policy_input_list)
     simulation = Simulation(identity, guards, _context(context_entries or []))
     return PAGER.page(
-        operation, list(actions), paging, show=lambda a: simulation.result(a, resources)
+        operation, list(actions), paging, show=lambda a: simulation.result(a, resource_arns)
     )
 
 
 class SimulationOperations:
-    """SimulateCustomPolicy and SimulatePrincipalPolicy, mixed into the provider."""
+    """SimulateCustomPolicy and SimulatePrincipalPolicy, mixed into the provider (the members
+    they share are :func:`_simulate`'s)."""
 
     def simulate_custom_policy(
         self,
         ctx: RequestContext,
         policy_input_list: list[str],
         action_names: list[str],
-        permissions_boundary_policy_input_list: list[str] | None = None,
-        ordered_organization_policy_input_list: list[dict[str, Any]] | None = None,
-        resource_arns: list[str] | None = None,
-        resource_policy: str | None = None,
         caller_arn: str | None = None,
-        context_entries: list[dict[str, Any]] | None = None,
-        resource_handling_option: str | None = None,
-        resource_owner: str | None = None,
-        **paging: Any,
+        resource_policy: str | None = None,
+        **shared: Any,
     ) -> dict[str, Any]:
         caller = _entity(caller_arn, "CallerArn") if caller_arn is not None else None
         if resource_policy is not None:
@@ -275,13 +276,7 @@ class SimulationOperations:
         if not policy_input_list:
             raise _invalid_input("PolicyInputList must hold at least one policy document.")
         identity = _documents(policy_input_list, "PolicyInputList")
-        guards = _guards(
-            permissions_boundary_policy_input_list, ordered_organization_policy_input_list
-        )
-        return _simulate(
-            "SimulateCustomPolicy", identity, guards, action_names, resource_arns,
-            context_entries, resource_handling_option, paging,
-        )  # fmt: skip
+        return _simulate("SimulateCustomPolicy", identity, action_names, **shared)
 
     def simulate_principal_policy(
         self,
@@ -289,25 +284,16 @@ class SimulationOperations:
         policy_source_arn: str,
         action_names: list[str],
         policy_input_list: list[str] | None = None,
-        permissions_boundary_policy_input_list: list[str] | None = None,
         policy_exclusion_list: list[dict[str, Any]] | None = None,
-        resource_arns: list[str] | None = None,
-        resource_policy: str | None = None,
         caller_arn: str | None = None,
-        context_entries: list[dict[str, Any]] | None = None,
-        resource_handling_option: str | None = None,
-        resource_owner: str | None = None,
-        **paging: Any,
+        resource_policy: str | None = None,
+        **shared: Any,
     ) -> dict[str, Any]:
         source = _entity(policy_source_arn, "PolicySourceArn")
         caller = _entity(caller_arn, "CallerArn") if caller_arn is not None else source
         exclusions = [Exclusion(entry) for entry in policy_exclusion_list or []]
         extra = _documents(policy_input_list or [], "PolicyInputList")
-        guards = _guards(permissions_boundary_policy_input_list, None)
         identity = _role_sources(ctx, policy_source_arn, exclusions) + extra
         if resource_policy is not None:
             _refuse_resource_policy(caller)
-        return _simulate(
-            "SimulatePrincipalPolicy", identity, guards, action_names, resource_arns,
-            context_entries, resource_handling_option, paging,
-        )  # fmt: skip
+        return _simulate("SimulatePrincipalPolicy", identity, action_names, **shared)
