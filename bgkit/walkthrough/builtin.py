@@ -24,7 +24,7 @@ from bgkit.errors import BgkitError
 from bgkit.walkthrough import tags
 from bgkit.walkthrough.deploy import DeploymentFailed
 from bgkit.walkthrough.naming import names
-from bgkit.walkthrough.prerequisites import Prerequisites, document
+from bgkit.walkthrough.prerequisites import Prerequisites, service_role
 from bgkit.walkthrough.progress import Step, poll
 from bgkit.walkthrough.service import (
     DESIRED_COUNT,
@@ -68,19 +68,13 @@ class ControllerMismatch(BgkitError, RuntimeError):
 def infrastructure_role(kit: Any) -> dict[str, Any]:
     """``<prefix>-ecs-infrastructure``: trusted by ECS, with the AWS managed policy that lets it
     change listener rules and target groups for the service's deployments."""
-    iam = kit.client("iam")
-    name = f"{names(kit).prefix}-ecs-infrastructure"
-    try:
-        role = iam.get_role(RoleName=name)["Role"]
-    except iam.exceptions.NoSuchEntityException:
-        role = iam.create_role(
-            RoleName=name,
-            AssumeRolePolicyDocument=document("ecs-infrastructure-trust-policy.json"),
-            Description="bgkit: lets ECS move traffic for built-in blue/green deployments",
-            Tags=tags.key_value(kit),
-        )["Role"]
-    iam.attach_role_policy(RoleName=name, PolicyArn=INFRASTRUCTURE_POLICY)
-    return role
+    return service_role(
+        kit,
+        f"{names(kit).prefix}-ecs-infrastructure",
+        trust="ecs-infrastructure-trust-policy.json",
+        description="bgkit: lets ECS move traffic for built-in blue/green deployments",
+        managed_policy=INFRASTRUCTURE_POLICY,
+    )
 
 
 def _rule(kit: Any, listener_arn: str, forward: list[tuple[str, int]]) -> str:

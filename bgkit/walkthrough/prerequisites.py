@@ -30,6 +30,7 @@ __all__ = [
     "log_group",
     "prepare",
     "security_group",
+    "service_role",
     "target_groups",
     "task_definition",
     "task_execution_role",
@@ -188,21 +189,34 @@ def cluster(kit: Any) -> dict[str, Any]:
     return ecs.create_cluster(clusterName=name, tags=tags.lower_key_value(kit))["cluster"]
 
 
-def task_execution_role(kit: Any) -> dict[str, Any]:
-    """``<prefix>-task-execution``: the role ECS uses to pull the image and write the logs."""
+def service_role(
+    kit: Any, name: str, *, trust: str, description: str, managed_policy: str
+) -> dict[str, Any]:
+    """A role an AWS service assumes: got, or created with the trust policy ``data/iam/<trust>``
+    and the kit's tags; ``managed_policy`` attached (``AttachRolePolicy`` is idempotent)."""
     iam = kit.client("iam")
-    name = names(kit).task_execution_role
     try:
         role = iam.get_role(RoleName=name)["Role"]
     except iam.exceptions.NoSuchEntityException:
         role = iam.create_role(
             RoleName=name,
-            AssumeRolePolicyDocument=document("ecs-tasks-trust-policy.json"),
-            Description="bgkit: lets ECS pull the image and write the logs of the tasks",
+            AssumeRolePolicyDocument=document(trust),
+            Description=description,
             Tags=tags.key_value(kit),
         )["Role"]
-    iam.attach_role_policy(RoleName=name, PolicyArn=EXECUTION_POLICY)  # idempotent
+    iam.attach_role_policy(RoleName=name, PolicyArn=managed_policy)
     return role
+
+
+def task_execution_role(kit: Any) -> dict[str, Any]:
+    """``<prefix>-task-execution``: the role ECS uses to pull the image and write the logs."""
+    return service_role(
+        kit,
+        names(kit).task_execution_role,
+        trust="ecs-tasks-trust-policy.json",
+        description="bgkit: lets ECS pull the image and write the logs of the tasks",
+        managed_policy=EXECUTION_POLICY,
+    )
 
 
 def log_group(kit: Any) -> str:
