@@ -78,6 +78,7 @@ CALLED = (
     "iam:ListRoleTags",
     "iam:ListRoles",
     "iam:PutRolePolicy",
+    "iam:SimulateCustomPolicy",
     "logs:CreateLogGroup",
     "logs:DeleteLogGroup",
     "logs:DescribeLogGroups",

@@ -130,7 +130,8 @@ def test_aws_checks_against_the_local_cloud(aws_kit):
     assert found["region"].ok and "eu-west-1" in found["region"].detail
     assert found["default VPC"].ok
     assert found["permissions"].detail == "the root user may do everything"  # the local caller
-    # the local cloud has no SimulatePrincipalPolicy: the report says it could not check
+    # a user the local cloud does not know: SimulatePrincipalPolicy answers NoSuchEntity, so the
+    # report says it could not check
     (check,) = preflight.permission_checks(aws_kit, USER)
     assert check.ok is None and "could not check" in check.detail
 
