@@ -13,9 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from bgkit.walkthrough import tags
 from bgkit.walkthrough.naming import names
-from bgkit.walkthrough.prerequisites import document
+from bgkit.walkthrough.prerequisites import document, service_role
 
 __all__ = ["LIMITED_POLICY", "codedeploy_role", "pass_role_frame", "role_policies"]
 
@@ -31,19 +30,15 @@ PASSED_TO_ECS_TASKS = {
 def codedeploy_role(kit: Any) -> dict[str, Any]:
     """``<prefix>-codedeploy``: trusted by CodeDeploy, with the Limited managed policy and the
     kit's ``iam:PassRole`` inline policy."""
-    iam = kit.client("iam")
     name = names(kit).codedeploy_role
-    try:
-        role = iam.get_role(RoleName=name)["Role"]
-    except iam.exceptions.NoSuchEntityException:
-        role = iam.create_role(
-            RoleName=name,
-            AssumeRolePolicyDocument=document("codedeploy-trust-policy.json"),
-            Description="bgkit: lets CodeDeploy run blue/green deployments of the ECS service",
-            Tags=tags.key_value(kit),
-        )["Role"]
-    iam.attach_role_policy(RoleName=name, PolicyArn=LIMITED_POLICY)
-    iam.put_role_policy(
+    role = service_role(
+        kit,
+        name,
+        trust="codedeploy-trust-policy.json",
+        description="bgkit: lets CodeDeploy run blue/green deployments of the ECS service",
+        managed_policy=LIMITED_POLICY,
+    )
+    kit.client("iam").put_role_policy(
         RoleName=name,
         PolicyName=names(kit).passrole_policy,
         PolicyDocument=document("codedeploy-passrole-policy.json"),
