@@ -19,27 +19,29 @@ import re
 from typing import Any, ClassVar
 
 from bgkit.errors import ServiceError
-from bgkit.local.ids import parse_arn
 from bgkit.local.paging import Pager, Tokens
 from bgkit.local.provider import Provider, RequestContext
-from bgkit.local.services.logs.streams import (
+from bgkit.local.services.logs.models import (
     GROUP,
     INVALID_TOKEN,
     STREAM,
-    accept_events,
-    add_user_events,
-    events_of,
+    group_name_of,
     invalid,
-    matching_events,
     missing_group,
     missing_stream,
     ms,
+    stream_arn,
+    stream_key,
+)
+from bgkit.local.services.logs.streams import (
+    accept_events,
+    add_user_events,
+    events_of,
+    matching_events,
     offset_of,
     offset_token,
     page_events,
     ship,
-    stream_arn,
-    stream_key,
 )
 from bgkit.local.tagging import merge, remove
 
@@ -97,16 +99,6 @@ PAGER = Pager(
 )
 
 
-def _group_name_of(identifier: str) -> str:
-    """A group's name from its name or ARN (``…:log-group:<name>`` with or without ``:*``)."""
-    parts = parse_arn(identifier)
-    resource = parts["resource"] if parts else ""
-    if not resource.startswith("log-group:"):
-        return identifier  # a name, or an ARN of no log group (no group has a colon in its name)
-    name = resource.removeprefix("log-group:")
-    return name[:-2] if name.endswith(":*") else name
-
-
 class LogsProvider(Provider):
     """Amazon CloudWatch Logs: groups, streams, events (see the module docstring)."""
 
@@ -127,7 +119,7 @@ class LogsProvider(Provider):
             raise invalid("LogGroup name and LogGroup ARN are mutually exclusive parameters.")
         if name is None and identifier is None:
             raise invalid("Should provide either name or ARN of log group.")
-        record = ctx.records(GROUP).get(name if name is not None else _group_name_of(identifier))
+        record = ctx.records(GROUP).get(name if name is not None else group_name_of(identifier))
         if record is None:
             raise missing_group()
         return record
@@ -233,7 +225,7 @@ class LogsProvider(Provider):
 
     def _tagged(self, ctx: RequestContext, resource_arn: str) -> dict[str, Any]:
         prefix = ctx.arn("logs", "log-group:")
-        name = _group_name_of(resource_arn) if resource_arn.startswith(prefix) else None
+        name = group_name_of(resource_arn) if resource_arn.startswith(prefix) else None
         record = ctx.records(GROUP).get(name) if name else None
         if record is None:
             raise ServiceError(

@@ -38,12 +38,18 @@ import bisect
 from pathlib import Path
 from typing import Any
 
-from bgkit.errors import ServiceError
 from bgkit.local.provider import RequestContext
+from bgkit.local.services.ecs.models import TASK
+from bgkit.local.services.logs.models import (
+    GROUP,
+    INVALID_TOKEN,
+    STREAM,
+    invalid,
+    ms,
+    stream_arn,
+    stream_key,
+)
 
-GROUP = "log-group"
-STREAM = "log-stream"
-TASK = "task"
 #: the most events a user stream keeps (PutLogEvents); older ones are dropped
 MAX_USER_EVENTS = 10_000
 #: the most shipping batches a task stream remembers; past it old batches are merged pairwise
@@ -54,37 +60,9 @@ TOO_NEW_MS = 2 * 3600 * 1000
 MAX_BATCH_SPAN_MS = 24 * 3600 * 1000
 #: digits of the number in a ``f/…`` or ``b/…`` GetLogEvents token, as AWS's tokens have
 TOKEN_DIGITS = 56
-INVALID_TOKEN = "The specified nextToken is invalid."
 
 #: one event: (timestamp ms, ingestionTime ms, message)
 Event = tuple[int, int, str]
-
-
-def ms(seconds: float) -> int:
-    """Epoch milliseconds, the unit of every CloudWatch Logs time."""
-    return int(seconds * 1000)
-
-
-def stream_key(group: str, stream: str) -> str:
-    """The key of a ``log-stream`` record."""
-    return f"{group}:{stream}"
-
-
-def stream_arn(ctx: RequestContext, group: str, stream: str) -> str:
-    """``arn:aws:logs:<region>:<account>:log-group:<group>:log-stream:<stream>``."""
-    return ctx.arn("logs", f"log-group:{group}:log-stream:{stream}")
-
-
-def invalid(message: str) -> ServiceError:
-    return ServiceError("InvalidParameterException", message)
-
-
-def missing_group() -> ServiceError:
-    return ServiceError("ResourceNotFoundException", "The specified log group does not exist.")
-
-
-def missing_stream() -> ServiceError:
-    return ServiceError("ResourceNotFoundException", "The specified log stream does not exist.")
 
 
 # --- shipping task output ------------------------------------------------------------------------
