@@ -36,18 +36,21 @@ DEFAULT_PORT = 80
 DEFAULT_HOST = "0.0.0.0"
 DRAIN_SECONDS = 5.0
 
-WELCOME = """<!DOCTYPE html>
-<html>
-<head>
-<title>Welcome to nginx!</title>
-<style>
-html { color-scheme: light dark; }
-body { width: 35em; margin: 0 auto;
-font-family: Tahoma, Verdana, Arial, sans-serif; }
-</style>
-</head>
-<body>
-<h1>Welcome to nginx!</h1>
+
+def nginx_page(title: str, body: str) -> str:
+    """A page as Nginx's own HTML files are written: its head and style, then ``body``."""
+    return (
+        "<!DOCTYPE html>\n<html>\n<head>\n<title>" + title + "</title>\n<style>\n"
+        "html { color-scheme: light dark; }\nbody { width: 35em; margin: 0 auto;\n"
+        "font-family: Tahoma, Verdana, Arial, sans-serif; }\n</style>\n</head>\n<body>\n"
+        + body
+        + "</body>\n</html>\n"
+    )
+
+
+WELCOME = nginx_page(
+    "Welcome to nginx!",
+    """<h1>Welcome to nginx!</h1>
 <p>If you see this page, the nginx web server is successfully installed and
 working. Further configuration is required.</p>
 
@@ -58,30 +61,19 @@ Commercial support is available at
 
 <p><em>Thank you for using nginx.</em></p>
 <!-- served by the bgkit local cloud's stand-in for the public Nginx image -->
-</body>
-</html>
-"""
+""",
+)
 
-ERROR_50X = """<!DOCTYPE html>
-<html>
-<head>
-<title>Error</title>
-<style>
-html { color-scheme: light dark; }
-body { width: 35em; margin: 0 auto;
-font-family: Tahoma, Verdana, Arial, sans-serif; }
-</style>
-</head>
-<body>
-<h1>An error occurred.</h1>
+ERROR_50X = nginx_page(
+    "Error",
+    """<h1>An error occurred.</h1>
 <p>Sorry, the page you are looking for is currently unavailable.<br/>
 Please try again later.</p>
 <p>If you are the system administrator of this resource then you should check
 the error log for details.</p>
 <p><em>Faithfully yours, nginx.</em></p>
-</body>
-</html>
-"""
+""",
+)
 
 REASONS = {405: "Not Allowed"}  # Nginx's reason phrases where they differ from Python's
 
