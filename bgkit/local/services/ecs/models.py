@@ -25,6 +25,7 @@ Tasks point at their set with ``_set_kind`` (``task-set`` or ``deployment``) and
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from bgkit.errors import ServiceError
@@ -162,6 +163,11 @@ def service_key(cluster: str, service: str) -> str:
     return f"{cluster}/{name_of(service)}"
 
 
+def service_key_of(service: dict[str, Any]) -> str:
+    """The key of a service record (``cluster/service``)."""
+    return service_key(name_of(service["clusterArn"]), service["serviceName"])
+
+
 def find_service(
     ctx: RequestContext, cluster: str | None, service: str, *, active: bool = False
 ) -> dict[str, Any]:
@@ -265,7 +271,7 @@ def show_service(
 ) -> dict[str, Any]:
     """A service as ``DescribeServices`` shows it, task sets or deployments included."""
     shown = public(service)
-    key = service_key(name_of(service["clusterArn"]), service["serviceName"])
+    key = service_key_of(service)
     controller = service["deploymentController"]["type"]
     if controller == "ECS":
         deployments = sorted(sets_of(ctx, key, DEPLOYMENT), key=lambda d: d["status"] != "PRIMARY")
@@ -276,3 +282,32 @@ def show_service(
     if tags:
         shown["tags"] = service.get("_tags", [])
     return shown
+
+
+def described(
+    member: str,
+    references: Iterable[str],
+    find: Callable[[str], dict[str, Any] | None],
+    show: Callable[[dict[str, Any]], dict[str, Any]],
+    arn: Callable[[str], str] = lambda reference: reference,
+) -> dict[str, Any]:
+    """The answer of a ``Describe…`` operation: the records ``references`` name, shown.
+
+    Args:
+        member: the output member of the shown records (``clusters``, ``tasks`` …).
+        references: what the call names, in its order.
+        find: the record a reference names, or ``None``.
+        show: a found record as the operation shows it.
+        arn: the ARN a ``MISSING`` failure names for a reference that finds nothing.
+
+    Returns:
+        ``{member: [shown…], "failures": [{"arn", "reason": "MISSING"}…]}``.
+    """
+    shown, failures = [], []
+    for reference in references:
+        record = find(reference)
+        if record is None:
+            failures.append({"arn": arn(reference), "reason": "MISSING"})
+        else:
+            shown.append(show(record))
+    return {member: shown, "failures": failures}

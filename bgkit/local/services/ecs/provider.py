@@ -32,6 +32,7 @@ from bgkit.local.services.ecs.models import (
     TASK_DEFINITION,
     TASK_SET,
     cluster_arn,
+    described,
     find_cluster,
     invalid,
     name_of,
@@ -131,16 +132,14 @@ class EcsProvider(
         clusters: list[str] | None = None,
         include: list[str] | None = None,
     ) -> dict[str, Any]:
-        shown, failures = [], []
-        for reference in clusters or ["default"]:
-            record = ctx.records(CLUSTER).get(name_of(reference))
-            if record is None:
-                failures.append({"arn": cluster_arn(ctx, name_of(reference)), "reason": "MISSING"})
-            else:
-                shown.append(
-                    self._show_cluster(ctx, record, tags=bool(include and "TAGS" in include))
-                )
-        return {"clusters": shown, "failures": failures}
+        tags = bool(include and "TAGS" in include)
+        return described(
+            "clusters",
+            [name_of(reference) for reference in clusters or ["default"]],
+            ctx.records(CLUSTER).get,
+            lambda record: self._show_cluster(ctx, record, tags=tags),
+            lambda name: cluster_arn(ctx, name),
+        )
 
     def list_clusters(self, ctx: RequestContext, **paging: Any) -> dict[str, Any]:
         arns = [c["clusterArn"] for c in ctx.records(CLUSTER).list() if c["status"] == "ACTIVE"]

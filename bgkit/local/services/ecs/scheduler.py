@@ -7,8 +7,9 @@ and rolling deployments alike) it:
 1. observes what the runtime did: a task that stopped by itself is marked stopped (and replaced
    after a back-off that grows while tasks keep failing to start); a task that became ``RUNNING``
    is registered in the set's target groups (``ip`` targets: its private address and container
-   port); a registered task whose target is ``unhealthy`` once the service's health check grace
-   period has passed is replaced ("Task failed ELB health checks in (target-group …)");
+   port; see :mod:`.targets`); a registered task whose target is ``unhealthy`` once the
+   service's health check grace period has passed is replaced ("Task failed ELB health checks in
+   (target-group …)");
 2. keeps the set at its desired count: starts tasks, and stops the extra ones (pending ones
    first, then the newest) — a registered task is deregistered first and stays ``RUNNING``
    (shown ``DEACTIVATING``) until the target group's deregistration delay has passed;
@@ -26,13 +27,12 @@ import json
 from collections import defaultdict
 from typing import Any
 
-from bgkit.errors import ServiceError
 from bgkit.local.provider import RequestContext
+from bgkit.local.services.ecs import targets
 from bgkit.local.services.ecs.checks import role_problem
 from bgkit.local.services.ecs.models import (
     CLUSTER,
     DEPLOYMENT,
-    PRINCIPAL,
     SERVICE,
     TASK,
     TASK_SET,
@@ -41,26 +41,18 @@ from bgkit.local.services.ecs.models import (
     computed_desired,
     name_of,
     resolve_task_definition,
-    service_key,
+    service_key_of,
     set_key_of,
     sets_of,
     strategy_of,
 )
 from bgkit.local.services.ecs.tasks import new_task, request_stop
-from bgkit.local.services.elbv2.models import (
-    TARGET,
-    TARGET_GROUP,
-    deregistration_delay,
-    target_health,
-    target_key,
-)
 
 #: local seconds before a set replaces a task that stopped on its own; doubled per failure to start
 BACKOFF = 5.0
 MAX_BACKOFF = 300.0
 #: local seconds a stopped task stays describable (AWS: at least an hour)
 STOPPED_RETENTION = 3600.0
-UNHEALTHY = "unhealthy"
 NOT_YET_HEALTHY = ("initial", "unhealthy")
 ENI_STATUS = {"RUNNING": "ATTACHED", "STOPPED": "DELETED", "DEACTIVATING": "ATTACHED"}
 
@@ -109,58 +101,18 @@ class _Pass:
             add_event(service, self.ctx, text)
         self.messages.clear()
 
-    # -- targets --------------------------------------------------------------------------------
+    # -- targets (:mod:`.targets`) --------------------------------------------------------------
 
     def register(self, task: dict[str, Any], balancers: list[dict[str, Any]]) -> None:
-        port = task["_container"]["containerPort"]
-        done = []
-        for balancer in balancers:
-            group = balancer["targetGroupArn"]
-            target = {"Id": task["_private_ip"], "Port": balancer["containerPort"] or port}
-            try:
-                self.ctx.call(
-                    "elbv2", "RegisterTargets", caller=PRINCIPAL,
-                    target_group_arn=group, targets=[target],
-                )  # fmt: skip
-            except ServiceError:
-                continue  # the target group is gone; nothing to register in
-            done.append({"TargetGroupArn": group, "Port": target["Port"]})
+        for group in targets.register(self.ctx, task, balancers, self.now):
             self.note(f"registered|{group}", task["taskArn"])
-        task["_registered"] = done
-        task["_registered_at"] = self.now
 
     def deregister(self, task: dict[str, Any]) -> float:
         """Deregister a task from its target groups; the longest deregistration delay."""
-        delay = 0.0
-        for held in task.get("_registered") or []:
-            group = held["TargetGroupArn"]
-            target = {"Id": task["_private_ip"], "Port": held["Port"]}
-            try:
-                self.ctx.call(
-                    "elbv2", "DeregisterTargets", caller=PRINCIPAL,
-                    target_group_arn=group, targets=[target],
-                )  # fmt: skip
-            except ServiceError:
-                continue
-            delay = max(delay, deregistration_delay(self.ctx.records(TARGET_GROUP).get(group)))
+        delay, groups = targets.deregister(self.ctx, task)
+        for group in groups:
             self.note(f"deregistered|{group}", task["taskArn"])
-        task["_registered"] = []
         return delay
-
-    def unhealthy_in(self, task: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
-        for held in task.get("_registered") or []:
-            health = self.health(task, held)
-            if health and health["State"] == UNHEALTHY:
-                return held["TargetGroupArn"], health
-        return None
-
-    def health(self, task: dict[str, Any], held: dict[str, Any]) -> dict[str, str] | None:
-        group = self.ctx.records(TARGET_GROUP).get(held["TargetGroupArn"])
-        key = target_key(held["TargetGroupArn"], task["_private_ip"], held["Port"])
-        target = self.ctx.records(TARGET).get(key)
-        if group is None or target is None:
-            return None
-        return target_health(self.ctx, group, target)
 
     # -- stopping -------------------------------------------------------------------------------
 
@@ -216,7 +168,7 @@ class _Pass:
                 found["_failures"] = 0
                 continue
             started = task.get("startedAt") or task.get("_registered_at") or self.now
-            sick = self.unhealthy_in(task) if self.now >= started + grace else None
+            sick = targets.unhealthy_in(self.ctx, task) if self.now >= started + grace else None
             if sick is not None and "_unhealthy" not in task:
                 group, health = sick
                 port = task["_container"]["containerPort"]
@@ -270,19 +222,10 @@ class _Pass:
             elif sick:  # no room to replace first: make room with the oldest unhealthy task
                 self.begin_stop(sick[0], sick[0]["_unhealthy"], label)
                 return
-        healthy = [t for t in live if self.serving(t)]
+        healthy = [t for t in live if targets.serving(self.ctx, t)]
         if sick and len(healthy) >= want:
             for task in sick:
                 self.begin_stop(task, task["_unhealthy"], label)
-
-    def serving(self, task: dict[str, Any]) -> bool:
-        """Running, registered, and healthy in every target group it is in."""
-        held = task.get("_registered") or []
-        return (
-            task["lastStatus"] == "RUNNING"
-            and bool(held)
-            and all((self.health(task, h) or {}).get("State") == "healthy" for h in held)
-        )
 
     def start(
         self,
@@ -339,7 +282,7 @@ class _Pass:
                 busy += 1
             elif task["lastStatus"] == "RUNNING":
                 running += 1
-                healths = [self.health(task, held) for held in task.get("_registered") or []]
+                healths = [targets.health(self.ctx, task, h) for h in task.get("_registered") or []]
                 if "_registered" not in task or any(
                     h and h["State"] in NOT_YET_HEALTHY for h in healths
                 ):
@@ -364,7 +307,7 @@ class _Pass:
     # -- one service ----------------------------------------------------------------------------
 
     def service(self, service: dict[str, Any]) -> None:
-        key = service_key(name_of(service["clusterArn"]), service["serviceName"])
+        key = service_key_of(service)
         name = service["serviceName"]
         steady_all, running, pending = True, 0, 0
         for kind in (TASK_SET, DEPLOYMENT):
@@ -420,7 +363,7 @@ class _Pass:
             for old in others:
                 if old["desiredCount"]:
                     old["desiredCount"] = 0
-                    self.ctx.records(DEPLOYMENT).put(f"{key}/{old['id']}", old)
+                    self.ctx.records(DEPLOYMENT).put(set_key_of(old), old)
         if steady and not others and found["rolloutState"] != "COMPLETED":
             found["rolloutState"] = "COMPLETED"
             found["rolloutStateReason"] = f"ECS deployment {found['id']} completed."
@@ -440,9 +383,7 @@ class _Pass:
             before = _snapshot(service)
             self.service(service)
             if _snapshot(service) != before:
-                self.ctx.records(SERVICE).put(
-                    service_key(name_of(service["clusterArn"]), service["serviceName"]), service
-                )
+                self.ctx.records(SERVICE).put(service_key_of(service), service)
         records = self.ctx.records(TASK)
         for task in self.tasks:
             for attachment in task.get("attachments", []):

@@ -11,6 +11,7 @@ codes of those refusals are not published — ``InvalidParameterException`` is [
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from bgkit.errors import ServiceError
@@ -20,6 +21,7 @@ from bgkit.local.services.ecs.models import (
     BLUE_GREEN,
     PAGER,
     SERVICE_REVISION,
+    described,
     find_service,
     invalid,
     public,
@@ -41,22 +43,35 @@ def _find(ctx: RequestContext, arn: str) -> dict[str, Any]:
     return ctx.records(BLUE_GREEN).require(arn, "ServiceDeploymentNotFoundException", NOT_FOUND)
 
 
+def _described(
+    ctx: RequestContext,
+    kind: str,
+    arns_member: str,
+    arns: list[str],
+    member: str,
+    show: Callable[[dict[str, Any]], dict[str, Any]],
+) -> dict[str, Any]:
+    """DescribeServiceDeployments or DescribeServiceRevisions: the ``kind`` records of at most
+    :data:`MAX_ARNS` ARNs (given in ``arns_member``), shown under ``member``."""
+    if len(arns) > MAX_ARNS:
+        raise invalid(f"{arns_member} can have at most {MAX_ARNS} items.")
+    return described(member, arns, ctx.records(kind).get, show)
+
+
 class ServiceDeploymentOperations:
     """The service deployment operations, mixed into the ECS provider."""
 
     def describe_service_deployments(
         self, ctx: RequestContext, service_deployment_arns: list[str]
     ) -> dict[str, Any]:
-        if len(service_deployment_arns) > MAX_ARNS:
-            raise invalid(f"serviceDeploymentArns can have at most {MAX_ARNS} items.")
-        shown, failures = [], []
-        for arn in service_deployment_arns:
-            record = ctx.records(BLUE_GREEN).get(arn)
-            if record is None:
-                failures.append({"arn": arn, "reason": "MISSING"})
-            else:
-                shown.append(engine.show(ctx, record))
-        return {"serviceDeployments": shown, "failures": failures}
+        return _described(
+            ctx,
+            BLUE_GREEN,
+            "serviceDeploymentArns",
+            service_deployment_arns,
+            "serviceDeployments",
+            lambda record: engine.show(ctx, record),
+        )
 
     def list_service_deployments(
         self,
@@ -128,16 +143,14 @@ class ServiceDeploymentOperations:
     def describe_service_revisions(
         self, ctx: RequestContext, service_revision_arns: list[str]
     ) -> dict[str, Any]:
-        if len(service_revision_arns) > MAX_ARNS:
-            raise invalid(f"serviceRevisionArns can have at most {MAX_ARNS} items.")
-        shown, failures = [], []
-        for arn in service_revision_arns:
-            record = ctx.records(SERVICE_REVISION).get(arn)
-            if record is None:
-                failures.append({"arn": arn, "reason": "MISSING"})
-            else:
-                shown.append(public(record))
-        return {"serviceRevisions": shown, "failures": failures}
+        return _described(
+            ctx,
+            SERVICE_REVISION,
+            "serviceRevisionArns",
+            service_revision_arns,
+            "serviceRevisions",
+            public,
+        )
 
 
 def _epoch(value: Any) -> float:

@@ -30,12 +30,14 @@ from bgkit.local.services.ecs.models import (
     TASK_SET,
     TRAFFIC_STRATEGIES,
     computed_desired,
+    described,
     find_cluster,
     find_service,
     invalid,
     name_of,
     service_arn,
     service_key,
+    service_key_of,
     set_key_of,
     sets_of,
     show_service,
@@ -145,7 +147,7 @@ class ServiceOperations:
         if existing is not None:
             for kind in (TASK_SET, DEPLOYMENT):
                 for old in sets_of(ctx, key, kind):
-                    ctx.records(kind).delete(old.get("taskSetArn") or f"{key}/{old['id']}")
+                    ctx.records(kind).delete(set_key_of(old))
         now = ctx.now()
         record: dict[str, Any] = {
             "serviceArn": service_arn(ctx, found_cluster["clusterName"], service_name),
@@ -208,20 +210,15 @@ class ServiceOperations:
         found_cluster = find_cluster(ctx, cluster)
         if len(services) > MAX_DESCRIBE:
             raise invalid("services can have at most 10 items.")
-        shown, failures = [], []
-        for reference in services:
-            key = service_key(found_cluster["clusterName"], reference)
-            record = ctx.records(SERVICE).get(key)
-            if record is None:
-                failures.append(
-                    {
-                        "arn": service_arn(ctx, found_cluster["clusterName"], name_of(reference)),
-                        "reason": "MISSING",
-                    }
-                )
-            else:
-                shown.append(show_service(ctx, record, tags=bool(include and "TAGS" in include)))
-        return {"services": shown, "failures": failures}
+        name = found_cluster["clusterName"]
+        tags = bool(include and "TAGS" in include)
+        return described(
+            "services",
+            services,
+            lambda reference: ctx.records(SERVICE).get(service_key(name, reference)),
+            lambda record: show_service(ctx, record, tags=tags),
+            lambda reference: service_arn(ctx, name, name_of(reference)),
+        )
 
     def list_services(
         self,
@@ -294,7 +291,7 @@ class ServiceOperations:
                 "Health check grace period is only valid for services configured to use load "
                 "balancers"
             )
-        key = service_key(name_of(record["clusterArn"]), record["serviceName"])
+        key = service_key_of(record)
         if deployment_configuration:
             record["deploymentConfiguration"].update(deployment_configuration)
         if health_check_grace_period_seconds is not None:
@@ -314,10 +311,8 @@ class ServiceOperations:
             self._rescale(ctx, record, key)
             if strategy_of(record) in TRAFFIC_STRATEGIES:
                 bluegreen.resize(ctx, record)
-        if controller == "ECS" and strategy_of(record) in TRAFFIC_STRATEGIES:
-            self._deploy(ctx, record, key, given, bool(force_new_deployment))
-        elif controller == "ECS":
-            self._roll(ctx, record, key, given, bool(force_new_deployment))
+        if controller == "ECS":
+            self._revise(ctx, record, key, given, bool(force_new_deployment))
         ctx.records(SERVICE).put(key, record)
         return {"service": show_service(ctx, record)}
 
@@ -346,7 +341,7 @@ class ServiceOperations:
                 deployment["desiredCount"] = record["desiredCount"]
                 ctx.records(DEPLOYMENT).put(set_key_of(deployment), deployment)
 
-    def _roll(
+    def _revise(
         self,
         ctx: RequestContext,
         record: dict[str, Any],
@@ -354,16 +349,25 @@ class ServiceOperations:
         given: dict[str, Any],
         force: bool,
     ) -> None:
-        """On an ECS-controller service, start a new deployment when the revision changes."""
+        """On an ECS-controller service, a new revision (or ``force``) starts a deployment: a
+        rolling one, or for a ``BLUE_GREEN``, ``LINEAR`` or ``CANARY`` service a service
+        deployment of :mod:`.bluegreen.engine` (blue keeps running until traffic has moved)."""
         definition = usable_task_definition(
             ctx, given.get("task_definition") or record["taskDefinition"]
         )
         network = record.get("networkConfiguration")
         if given.get("network_configuration") is not None:
             network = check_network(ctx, definition, given["network_configuration"])
-        balancers = record["loadBalancers"]
-        if given.get("load_balancers") is not None:
-            balancers = check_load_balancers(ctx, definition, given["load_balancers"])
+        strategy = strategy_of(record)
+        wanted = given.get("load_balancers")
+        if strategy in TRAFFIC_STRATEGIES:
+            wanted = record["loadBalancers"] if wanted is None else wanted
+            balancers = check_load_balancers(ctx, definition, wanted)
+            balancers = check_advanced(ctx, wanted, balancers, strategy)
+        elif wanted is not None:
+            balancers = check_load_balancers(ctx, definition, wanted)
+        else:
+            balancers = record["loadBalancers"]
         changed = (
             definition["taskDefinitionArn"] != record["taskDefinition"]
             or network != record.get("networkConfiguration")
@@ -371,6 +375,21 @@ class ServiceOperations:
         )
         if not (changed or force):
             return
+        if strategy in TRAFFIC_STRATEGIES:
+            bluegreen.start(ctx, record, key, definition, balancers, network)
+        else:
+            self._roll(ctx, record, key, definition, network, balancers)
+
+    def _roll(
+        self,
+        ctx: RequestContext,
+        record: dict[str, Any],
+        key: str,
+        definition: dict[str, Any],
+        network: dict[str, Any] | None,
+        balancers: list[dict[str, Any]],
+    ) -> None:
+        """A new primary rolling deployment of a revision; the old ones go once it is steady."""
         for deployment in sets_of(ctx, key, DEPLOYMENT):
             if deployment["status"] == "PRIMARY":
                 deployment["status"] = "ACTIVE"
@@ -385,35 +404,6 @@ class ServiceOperations:
         )
         follow_primary(record, {**made, "loadBalancers": balancers})
 
-    def _deploy(
-        self,
-        ctx: RequestContext,
-        record: dict[str, Any],
-        key: str,
-        given: dict[str, Any],
-        force: bool,
-    ) -> None:
-        """A ``BLUE_GREEN``, ``LINEAR`` or ``CANARY`` service: a new revision starts a service
-        deployment of :mod:`.bluegreen.engine` (blue keeps running until traffic has moved)."""
-        definition = usable_task_definition(
-            ctx, given.get("task_definition") or record["taskDefinition"]
-        )
-        network = record.get("networkConfiguration")
-        if given.get("network_configuration") is not None:
-            network = check_network(ctx, definition, given["network_configuration"])
-        wanted = given.get("load_balancers")
-        wanted = record["loadBalancers"] if wanted is None else wanted
-        balancers = check_load_balancers(ctx, definition, wanted)
-        balancers = check_advanced(ctx, wanted, balancers, strategy_of(record))
-        changed = (
-            definition["taskDefinitionArn"] != record["taskDefinition"]
-            or network != record.get("networkConfiguration")
-            or balancers != record["loadBalancers"]
-        )
-        if not (changed or force):
-            return
-        bluegreen.start(ctx, record, key, definition, balancers, network)
-
     def delete_service(
         self,
         ctx: RequestContext,
@@ -426,18 +416,17 @@ class ServiceOperations:
             raise ServiceError("ServiceNotActiveException", "Service was not ACTIVE.")
         if record["desiredCount"] > 0 and not force:
             raise invalid("The service cannot be stopped while it is scaled above 0.")
-        key = service_key(name_of(record["clusterArn"]), record["serviceName"])
+        key = service_key_of(record)
         record["status"] = "DRAINING"
         record["desiredCount"] = 0
         self._rescale(ctx, record, key)
         for kind in (TASK_SET, DEPLOYMENT):
             for found in sets_of(ctx, key, kind):
-                found["status"] = "DRAINING" if kind == TASK_SET else found["status"]
                 if kind == TASK_SET:
+                    found["status"] = "DRAINING"
                     found["computedDesiredCount"] = 0
-                    ctx.records(kind).put(found["taskSetArn"], found)
                 else:
                     found["desiredCount"] = 0
-                    ctx.records(kind).put(f"{key}/{found['id']}", found)
+                ctx.records(kind).put(set_key_of(found), found)
         ctx.records(SERVICE).put(key, record)
         return {"service": show_service(ctx, record)}

@@ -25,10 +25,10 @@ from bgkit.local.services.ecs.models import (
     SERVICE,
     TASK_SET,
     computed_desired,
+    described,
     find_service,
     invalid,
-    name_of,
-    service_key,
+    service_key_of,
     set_id,
     sets_of,
     show_set,
@@ -54,7 +54,7 @@ def new_set(
     started_by: str | None = None,
 ) -> dict[str, Any]:
     """Make and store a task set (``kind`` ``task-set``) or a rolling deployment."""
-    key = service_key(name_of(service["clusterArn"]), service["serviceName"])
+    key = service_key_of(service)
     identifier, created = set_id(ctx, kind, key)
     common = {
         "id": identifier,
@@ -138,12 +138,20 @@ class TaskSetOperations:
             "external deployment controllers."
         )
 
-    def _find_set(self, ctx: RequestContext, service: dict[str, Any], ref: str) -> dict[str, Any]:
-        key = service_key(name_of(service["clusterArn"]), service["serviceName"])
-        for record in sets_of(ctx, key):
+    def _set_named(
+        self, ctx: RequestContext, service: dict[str, Any], ref: str
+    ) -> dict[str, Any] | None:
+        """The task set of ``service`` that ``ref`` (its id or ARN) names, or ``None``."""
+        for record in sets_of(ctx, service_key_of(service)):
             if ref in (record["id"], record["taskSetArn"]) or ref.endswith("/" + record["id"]):
                 return record
-        raise ServiceError("TaskSetNotFoundException", "The specified task set does not exist.")
+        return None
+
+    def _find_set(self, ctx: RequestContext, service: dict[str, Any], ref: str) -> dict[str, Any]:
+        record = self._set_named(ctx, service, ref)
+        if record is None:
+            raise ServiceError("TaskSetNotFoundException", "The specified task set does not exist.")
+        return record
 
     def create_task_set(
         self,
@@ -160,7 +168,7 @@ class TaskSetOperations:
         **others: Any,
     ) -> dict[str, Any]:
         record = self._managed_service(ctx, cluster, service)
-        key = service_key(name_of(record["clusterArn"]), record["serviceName"])
+        key = service_key_of(record)
         existing = sets_of(ctx, key)
         if len(existing) >= MAX_TASK_SETS:
             raise invalid(
@@ -203,17 +211,12 @@ class TaskSetOperations:
         include: list[str] | None = None,
     ) -> dict[str, Any]:
         record = find_service(ctx, cluster, service)
-        key = service_key(name_of(record["clusterArn"]), record["serviceName"])
-        found = sets_of(ctx, key)
         if task_sets is None:
+            found = sets_of(ctx, service_key_of(record))
             return {"taskSets": [show_set(s) for s in found], "failures": []}
-        shown, failures = [], []
-        for ref in task_sets:
-            try:
-                shown.append(show_set(self._find_set(ctx, record, ref)))
-            except ServiceError:
-                failures.append({"arn": ref, "reason": "MISSING"})
-        return {"taskSets": shown, "failures": failures}
+        return described(
+            "taskSets", task_sets, lambda ref: self._set_named(ctx, record, ref), show_set
+        )
 
     def update_task_set(
         self, ctx: RequestContext, cluster: str, service: str, task_set: str, scale: dict[str, Any]
@@ -233,7 +236,7 @@ class TaskSetOperations:
         found = self._find_set(ctx, record, primary_task_set)
         if found["status"] == "DRAINING":
             raise invalid("The specified task set is DRAINING and cannot be made primary.")
-        key = service_key(name_of(record["clusterArn"]), record["serviceName"])
+        key = service_key_of(record)
         now = ctx.now()
         for other in sets_of(ctx, key):
             if other["status"] == "PRIMARY" and other["id"] != found["id"]:

@@ -27,6 +27,7 @@ from bgkit.local.services.ecs.checks import check_network, role_problem
 from bgkit.local.services.ecs.models import (
     PAGER,
     TASK,
+    described,
     family_of,
     find_cluster,
     find_service,
@@ -263,15 +264,9 @@ class TaskOperations:
         found_cluster = find_cluster(ctx, cluster)
         if len(tasks) > 100:
             raise invalid("Tasks cannot have more than 100 elements")
-        shown, failures = [], []
-        for reference in tasks:
-            arn = task_arn(ctx, found_cluster["clusterName"], name_of(reference))
-            record = ctx.records(TASK).get(arn)
-            if record is None:
-                failures.append({"arn": arn, "reason": "MISSING"})
-            else:
-                shown.append(show_task(record))
-        return {"tasks": shown, "failures": failures}
+        name = found_cluster["clusterName"]
+        arns = [task_arn(ctx, name, name_of(reference)) for reference in tasks]
+        return described("tasks", arns, ctx.records(TASK).get, show_task)
 
     def stop_task(
         self, ctx: RequestContext, task: str, cluster: str | None = None, reason: str | None = None
