@@ -1,7 +1,9 @@
 """Attributes and tags of load balancers and target groups: AWS's defaults and checks.
 
 Attributes are kept in a record's ``_attributes`` (key → value, both text, as the API carries
-them) and tags in its ``_tags`` (``[{Key, Value}]``).
+them) and tags in its ``_tags`` (``[{Key, Value}]``). :func:`describe_attributes` and
+:func:`change_attributes` answer the ``Describe…Attributes`` and ``Modify…Attributes`` operations
+of both kinds.
 """
 
 from __future__ import annotations
@@ -10,6 +12,13 @@ from collections.abc import Callable
 from typing import Any
 
 from bgkit.errors import ServiceError
+from bgkit.local.provider import RequestContext
+from bgkit.local.services.elbv2.models import (
+    LOAD_BALANCER,
+    TARGET_GROUP,
+    find_load_balancer,
+    find_target_group,
+)
 
 MAX_TAGS = 50
 
@@ -86,7 +95,10 @@ def _slow_start(key: str, value: str) -> None:
         _between(30, 900)(key, value)
 
 
-LOAD_BALANCER_CHECKS: dict[str, Callable[[str, str], None]] = {
+#: the value check of each attribute key that has one
+Checks = dict[str, Callable[[str, str], None]]
+
+LOAD_BALANCER_CHECKS: Checks = {
     "access_logs.s3.enabled": _boolean,
     "connection_logs.s3.enabled": _boolean,
     "client_keep_alive.seconds": _between(60, 604800),
@@ -104,7 +116,7 @@ LOAD_BALANCER_CHECKS: dict[str, Callable[[str, str], None]] = {
     "zonal_shift.config.enabled": _boolean,
 }
 
-TARGET_GROUP_CHECKS: dict[str, Callable[[str, str], None]] = {
+TARGET_GROUP_CHECKS: Checks = {
     "deregistration_delay.timeout_seconds": _between(0, 3600),
     "stickiness.enabled": _boolean,
     "stickiness.type": _one_of("lb_cookie", "app_cookie"),
@@ -124,7 +136,7 @@ TARGET_GROUP_CHECKS: dict[str, Callable[[str, str], None]] = {
 def modify_attributes(
     record: dict[str, Any],
     attributes: list[dict[str, str]],
-    checks: dict[str, Callable[[str, str], None]],
+    checks: Checks,
     what: str,
 ) -> list[dict[str, str]]:
     """Check and apply ``attributes`` to ``record``; returns all of them as ``[{Key, Value}]``.
@@ -162,6 +174,31 @@ def modify_attributes(
 
 def attribute_list(record: dict[str, Any]) -> list[dict[str, str]]:
     return [{"Key": key, "Value": value} for key, value in record["_attributes"].items()]
+
+
+#: the record kinds with attributes: how a call finds one, the checks of its keys, its name
+ATTRIBUTED: dict[str, tuple[Callable[[RequestContext, str], dict[str, Any]], Checks, str]] = {
+    LOAD_BALANCER: (find_load_balancer, LOAD_BALANCER_CHECKS, "Load balancer"),
+    TARGET_GROUP: (find_target_group, TARGET_GROUP_CHECKS, "Target group"),
+}
+
+
+def describe_attributes(ctx: RequestContext, kind: str, arn: str) -> dict[str, Any]:
+    """``Describe…Attributes``: the attributes of the ``kind`` record ``arn`` names."""
+    find, _, _ = ATTRIBUTED[kind]
+    return {"Attributes": attribute_list(find(ctx, arn))}
+
+
+def change_attributes(
+    ctx: RequestContext, kind: str, arn: str, attributes: list[dict[str, str]]
+) -> dict[str, Any]:
+    """``Modify…Attributes``: check and apply ``attributes`` to the ``kind`` record ``arn``
+    names, store it, and answer all its attributes."""
+    find, checks, what = ATTRIBUTED[kind]
+    record = find(ctx, arn)
+    result = modify_attributes(record, attributes, checks, what)
+    ctx.records(kind).put(arn, record)
+    return {"Attributes": result}
 
 
 # --- tags ------------------------------------------------------------------------------------

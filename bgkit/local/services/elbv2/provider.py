@@ -28,11 +28,10 @@ from bgkit.local.provider import Provider, Records, RequestContext
 from bgkit.local.services.ec2.models import ensure_defaults
 from bgkit.local.services.elbv2.attributes import (
     LOAD_BALANCER_ATTRIBUTES,
-    LOAD_BALANCER_CHECKS,
     MAX_TAGS,
-    attribute_list,
+    change_attributes,
     check_tags,
-    modify_attributes,
+    describe_attributes,
     too_many_tags,
 )
 from bgkit.local.services.elbv2.listeners import ListenerOperations
@@ -47,7 +46,6 @@ from bgkit.local.services.elbv2.models import (
     check_enum,
     check_name,
     expire_drained_targets,
-    find_load_balancer,
     listeners_of,
     load_balancer_arn,
     load_balancer_state,
@@ -299,15 +297,12 @@ class Elbv2Provider(ListenerOperations, TargetGroupOperations, TargetOperations,
     def describe_load_balancer_attributes(
         self, ctx: RequestContext, load_balancer_arn: str
     ) -> dict[str, Any]:
-        return {"Attributes": attribute_list(find_load_balancer(ctx, load_balancer_arn))}
+        return describe_attributes(ctx, LOAD_BALANCER, load_balancer_arn)
 
     def modify_load_balancer_attributes(
         self, ctx: RequestContext, load_balancer_arn: str, attributes: list[dict[str, str]]
     ) -> dict[str, Any]:
-        balancer = find_load_balancer(ctx, load_balancer_arn)
-        result = modify_attributes(balancer, attributes, LOAD_BALANCER_CHECKS, "Load balancer")
-        ctx.records(LOAD_BALANCER).put(load_balancer_arn, balancer)
-        return {"Attributes": result}
+        return change_attributes(ctx, LOAD_BALANCER, load_balancer_arn, attributes)
 
     # tags -------------------------------------------------------------------------------------
 

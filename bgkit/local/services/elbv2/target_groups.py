@@ -16,10 +16,9 @@ from bgkit.errors import ServiceError
 from bgkit.local.provider import RequestContext
 from bgkit.local.services.elbv2.attributes import (
     TARGET_GROUP_ATTRIBUTES,
-    TARGET_GROUP_CHECKS,
-    attribute_list,
+    change_attributes,
     check_tags,
-    modify_attributes,
+    describe_attributes,
 )
 from bgkit.local.services.elbv2.models import (
     PAGER,
@@ -299,12 +298,9 @@ class TargetGroupOperations:
     def describe_target_group_attributes(
         self, ctx: RequestContext, target_group_arn: str
     ) -> dict[str, Any]:
-        return {"Attributes": attribute_list(find_target_group(ctx, target_group_arn))}
+        return describe_attributes(ctx, TARGET_GROUP, target_group_arn)
 
     def modify_target_group_attributes(
         self, ctx: RequestContext, target_group_arn: str, attributes: list[dict[str, str]]
     ) -> dict[str, Any]:
-        group = find_target_group(ctx, target_group_arn)
-        result = modify_attributes(group, attributes, TARGET_GROUP_CHECKS, "Target group")
-        ctx.records(TARGET_GROUP).put(target_group_arn, group)
-        return {"Attributes": result}
+        return change_attributes(ctx, TARGET_GROUP, target_group_arn, attributes)

@@ -55,6 +55,18 @@ def _zone_of(ctx: RequestContext, vpc_id: str, address: Any) -> str | None:
     return None
 
 
+def _current_group(ctx: RequestContext, arn: str) -> dict[str, Any]:
+    """The target group ``arn`` names, once the registrations whose draining ended are gone."""
+    group = find_target_group(ctx, arn)
+    expire_drained_targets(ctx)
+    return group
+
+
+def _port_of(group: dict[str, Any], target: dict[str, Any]) -> int:
+    """The port of a ``TargetDescription``: its own, else the group's."""
+    return target.get("Port") if target.get("Port") is not None else group["Port"]
+
+
 class TargetOperations:
     """RegisterTargets, DeregisterTargets, DescribeTargetHealth, mixed into the provider."""
 
@@ -63,7 +75,7 @@ class TargetOperations:
     ) -> dict[str, Any]:
         """A ``TargetDescription`` as sent, checked for the group; ``Port`` filled in."""
         target_id = target.get("Id", "")
-        port = target.get("Port") if target.get("Port") is not None else group["Port"]
+        port = _port_of(group, target)
         check_range(port, "port", 1, 65535)
         if group["TargetType"] == "instance":
             raise ServiceError(
@@ -95,8 +107,7 @@ class TargetOperations:
     def register_targets(
         self, ctx: RequestContext, target_group_arn: str, targets: Targets
     ) -> None:
-        group = find_target_group(ctx, target_group_arn)
-        expire_drained_targets(ctx)
+        group = _current_group(ctx, target_group_arn)
         described = [self._target_of(ctx, group, target) for target in targets]
         records = ctx.records(TARGET)
         for target in described:
@@ -119,12 +130,11 @@ class TargetOperations:
     def deregister_targets(
         self, ctx: RequestContext, target_group_arn: str, targets: Targets
     ) -> None:
-        group = find_target_group(ctx, target_group_arn)
-        expire_drained_targets(ctx)
+        group = _current_group(ctx, target_group_arn)
         records = ctx.records(TARGET)
         found = []
         for target in targets:
-            port = target.get("Port") if target.get("Port") is not None else group["Port"]
+            port = _port_of(group, target)
             record = records.get(target_key(target_group_arn, target.get("Id", ""), port))
             if record is None:
                 raise ServiceError(
@@ -148,8 +158,7 @@ class TargetOperations:
         targets: Targets | None = None,
         include: list[str] | None = None,
     ) -> dict[str, Any]:
-        group = find_target_group(ctx, target_group_arn)
-        expire_drained_targets(ctx)
+        group = _current_group(ctx, target_group_arn)
         held = registrations(ctx, target_group_arn)
         in_use = bool(balancers_of_group(ctx, target_group_arn))
         descriptions = []
