@@ -15,6 +15,7 @@ from typing import Any
 from bgkit.errors import ServiceError
 from bgkit.local.paging import Pager
 from bgkit.local.provider import RequestContext
+from bgkit.local.services.ec2.models import ensure_defaults
 from bgkit.local.tagging import merge
 
 Getter = Callable[[dict[str, Any]], Iterable[Any]]
@@ -99,6 +100,13 @@ def check_dry_run(dry_run: bool | None) -> None:
         )
 
 
+def prepare(ctx: RequestContext, dry_run: bool | None) -> None:
+    """What an EC2 call does first: refuse a dry run (:func:`check_dry_run`), then make the
+    region's default VPC, subnets and security group if it has none yet."""
+    check_dry_run(dry_run)
+    ensure_defaults(ctx)
+
+
 def public(record: dict[str, Any]) -> dict[str, Any]:
     """A record as EC2 answers it: without a ``Tags`` member when it has no tags."""
     if record.get("Tags"):
@@ -156,6 +164,18 @@ def tags_for(
             )
         tags = merge(tags, check_tags(spec.get("Tags")))
     return tags
+
+
+def page_of(
+    operation: str,
+    records: Iterable[dict[str, Any]],
+    filters: list[dict[str, Any]] | None,
+    getters: dict[str, Getter],
+    paging: dict[str, Any],
+) -> dict[str, Any]:
+    """A describe operation's page of the ``records`` that pass every filter, as EC2 shows them."""
+    found = [public(record) for record in records if matches(record, filters, getters)]
+    return PAGER.page(operation, found, paging)
 
 
 def by_ids(

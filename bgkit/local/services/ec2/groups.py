@@ -14,8 +14,8 @@ from typing import Any
 from bgkit.errors import ServiceError
 from bgkit.local.provider import RequestContext
 from bgkit.local.services.ec2 import rules
-from bgkit.local.services.ec2.filters import by_ids, check_dry_run, public, tags_for
-from bgkit.local.services.ec2.models import default_vpc, ensure_defaults
+from bgkit.local.services.ec2.filters import by_ids, prepare, public, tags_for
+from bgkit.local.services.ec2.models import default_vpc
 
 Params = list[dict[str, Any]] | None
 
@@ -67,8 +67,7 @@ def authorize(
     **flat: Any,
 ) -> dict[str, Any]:
     """AuthorizeSecurityGroupIngress (``egress=False``) or …Egress: add rules, all or none."""
-    check_dry_run(dry_run)
-    ensure_defaults(ctx)
+    prepare(ctx, dry_run)
     group = find_group(ctx, group_id, group_name)
     wanted = rules.requested(ctx, group, egress, ip_permissions, _flat(flat))
     existing = {rules.identity(rule) for rule in rules.rules_of(ctx, group["GroupId"])}
@@ -95,8 +94,7 @@ def revoke(
     **flat: Any,
 ) -> dict[str, Any]:
     """RevokeSecurityGroupIngress (``egress=False``) or …Egress: remove rules, all or none."""
-    check_dry_run(dry_run)
-    ensure_defaults(ctx)
+    prepare(ctx, dry_run)
     group = find_group(ctx, group_id, group_name)
     current = rules.rules_of(ctx, group["GroupId"])
     gone: list[dict[str, Any]] = []

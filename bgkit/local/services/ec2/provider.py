@@ -30,7 +30,8 @@ from bgkit.local.services.ec2.filters import (
     check_tags,
     id_prefix,
     matches,
-    public,
+    page_of,
+    prepare,
     tags_for,
 )
 from bgkit.local.services.ec2.groups import (
@@ -44,7 +45,6 @@ from bgkit.local.services.ec2.models import (
     DEFAULT_GROUP,
     default_subnets,
     default_vpc,
-    ensure_defaults,
     zones,
 )
 from bgkit.local.services.elbv2.models import security_group_in_use
@@ -72,14 +72,9 @@ class Ec2Provider(Provider):
         dry_run: bool = False,
         **paging: Any,
     ) -> dict[str, Any]:
-        check_dry_run(dry_run)
-        ensure_defaults(ctx)
-        found = [
-            public(v)
-            for v in by_ids(ctx, "vpc", vpc_ids, "vpc")
-            if matches(v, filters, VPC_FILTERS)
-        ]
-        return PAGER.page("DescribeVpcs", found, paging)
+        prepare(ctx, dry_run)
+        found = by_ids(ctx, "vpc", vpc_ids, "vpc")
+        return page_of("DescribeVpcs", found, filters, VPC_FILTERS, paging)
 
     def describe_subnets(
         self,
@@ -89,14 +84,9 @@ class Ec2Provider(Provider):
         dry_run: bool = False,
         **paging: Any,
     ) -> dict[str, Any]:
-        check_dry_run(dry_run)
-        ensure_defaults(ctx)
-        found = [
-            public(s)
-            for s in by_ids(ctx, "subnet", subnet_ids, "subnet")
-            if matches(s, filters, SUBNET_FILTERS)
-        ]
-        return PAGER.page("DescribeSubnets", found, paging)
+        prepare(ctx, dry_run)
+        found = by_ids(ctx, "subnet", subnet_ids, "subnet")
+        return page_of("DescribeSubnets", found, filters, SUBNET_FILTERS, paging)
 
     def describe_availability_zones(
         self,
@@ -133,8 +123,7 @@ class Ec2Provider(Provider):
         tag_specifications: Params = None,
         dry_run: bool = False,
     ) -> dict[str, Any]:
-        check_dry_run(dry_run)
-        ensure_defaults(ctx)
+        prepare(ctx, dry_run)
         _check_group_text(group_name, "GroupName")
         _check_group_text(description, "GroupDescription")
         if group_name.lower().startswith("sg-"):
@@ -172,14 +161,12 @@ class Ec2Provider(Provider):
         filters: Params = None,
         **paging: Any,
     ) -> dict[str, Any]:
-        check_dry_run(dry_run)
-        ensure_defaults(ctx)
+        prepare(ctx, dry_run)
         found = by_ids(ctx, "security-group", group_ids, "sg")
         if group_names:
             named = {find_group(ctx, None, name)["GroupId"] for name in group_names}
             found = [group for group in found if group["GroupId"] in named]
-        found = [public(g) for g in found if matches(g, filters, GROUP_FILTERS)]
-        return PAGER.page("DescribeSecurityGroups", found, paging)
+        return page_of("DescribeSecurityGroups", found, filters, GROUP_FILTERS, paging)
 
     def delete_security_group(
         self,
@@ -188,8 +175,7 @@ class Ec2Provider(Provider):
         group_name: str | None = None,
         dry_run: bool = False,
     ) -> dict[str, Any]:
-        check_dry_run(dry_run)
-        ensure_defaults(ctx)
+        prepare(ctx, dry_run)
         group = find_group(ctx, group_id, group_name)
         group_id = group["GroupId"]
         if group["GroupName"] == DEFAULT_GROUP:
@@ -243,19 +229,13 @@ class Ec2Provider(Provider):
         dry_run: bool = False,
         **paging: Any,
     ) -> dict[str, Any]:
-        check_dry_run(dry_run)
-        ensure_defaults(ctx)
+        prepare(ctx, dry_run)
         records = ctx.records("security-group-rule")
         for rule_id in security_group_rule_ids or []:
             records.require(rule_id, *rule_not_found(rule_id))
         wanted = set(security_group_rule_ids or [])
-        found = [
-            public(rule)
-            for rule in records.list()
-            if (not wanted or rule["SecurityGroupRuleId"] in wanted)
-            and matches(rule, filters, RULE_FILTERS)
-        ]
-        return PAGER.page("DescribeSecurityGroupRules", found, paging)
+        found = [r for r in records.list() if not wanted or r["SecurityGroupRuleId"] in wanted]
+        return page_of("DescribeSecurityGroupRules", found, filters, RULE_FILTERS, paging)
 
     # tags -------------------------------------------------------------------------------------
 
@@ -266,8 +246,7 @@ class Ec2Provider(Provider):
         tags: list[dict[str, Any]],
         dry_run: bool = False,
     ) -> None:
-        check_dry_run(dry_run)
-        ensure_defaults(ctx)
+        prepare(ctx, dry_run)
         new = check_tags(tags)
         for records, record in [_taggable(ctx, resource_id) for resource_id in resources]:
             record["Tags"] = merge(record.get("Tags") or [], new)
@@ -286,8 +265,7 @@ class Ec2Provider(Provider):
         tags: list[dict[str, Any]] | None = None,
         dry_run: bool = False,
     ) -> None:
-        check_dry_run(dry_run)
-        ensure_defaults(ctx)
+        prepare(ctx, dry_run)
         for records, record in [_taggable(ctx, resource_id) for resource_id in resources]:
             if tags is None:
                 record["Tags"] = []
@@ -298,8 +276,7 @@ class Ec2Provider(Provider):
     def describe_tags(
         self, ctx: RequestContext, dry_run: bool = False, filters: Params = None, **paging: Any
     ) -> dict[str, Any]:
-        check_dry_run(dry_run)
-        ensure_defaults(ctx)
+        prepare(ctx, dry_run)
         found = []
         for prefix, kind in KINDS.items():
             for record in ctx.records(kind).list():
