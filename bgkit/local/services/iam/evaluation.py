@@ -18,11 +18,9 @@ services ask of a role, are in :mod:`.models`.
 from __future__ import annotations
 
 import ipaddress
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from functools import lru_cache
 from operator import eq, ge, gt, le, lt
 from typing import Any
 
@@ -49,15 +47,50 @@ __all__ = [
 # --- matching --------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1024)
-def _wildcard(pattern: str, ignore_case: bool) -> re.Pattern[str]:
-    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.compile(regex, re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL)
+def _fold(text: str) -> str:
+    """``text`` lower-cased character by character (its length kept, so ``?`` stays one)."""
+    return "".join(c if len(low := c.lower()) != 1 else low for c in text)
+
+
+def _at(segment: str, value: str, start: int) -> bool:
+    """Whether ``segment`` (``?`` any one character, no ``*``) matches ``value`` at ``start``."""
+    if start < 0 or start + len(segment) > len(value):
+        return False
+    return all(p == "?" or p == v for p, v in zip(segment, value[start:], strict=False))
+
+
+def _find(segment: str, value: str, start: int, end: int) -> int:
+    """The first index ``>= start`` where ``segment`` matches inside ``value[:end]``, or -1."""
+    if "?" not in segment:
+        return value.find(segment, start, end)
+    for index in range(start, end - len(segment) + 1):
+        if _at(segment, value, index):
+            return index
+    return -1
 
 
 def like(pattern: str, value: str, *, ignore_case: bool = False) -> bool:
-    """IAM's wildcard match: ``*`` any run of characters, ``?`` any one character."""
-    return _wildcard(pattern, ignore_case).fullmatch(value) is not None
+    """IAM's wildcard match: ``*`` any run of characters, ``?`` any one character.
+
+    No backtracking: the pieces between ``*`` are found leftmost, one after the other, which is
+    at most ``len(pattern) * len(value)`` steps whatever the pattern.
+    """
+    if ignore_case:
+        pattern, value = _fold(pattern), _fold(value)
+    first, *middle = pattern.split("*")
+    if not middle:
+        return len(value) == len(first) and _at(first, value, 0)
+    last = middle.pop()
+    end = len(value) - len(last)
+    if end < len(first) or not _at(first, value, 0) or not _at(last, value, end):
+        return False
+    position = len(first)
+    for segment in middle:
+        found = _find(segment, value, position, end)
+        if found < 0:
+            return False
+        position = found + len(segment)
+    return True
 
 
 def arn_like(pattern: str, value: str) -> bool:
