@@ -28,7 +28,7 @@ from pathlib import Path
 
 from bgkit.local.process import pid_alive
 
-__all__ = ["Exit", "TaskProcess", "pid_runs", "proc_start_time"]
+__all__ = ["Exit", "TaskProcess", "check_creatable", "pid_runs", "proc_start_time"]
 
 #: variables of this process a task keeps, as a container has its own PATH, locale and HOME
 INHERITED = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "HOME", "SYSTEMROOT")
@@ -54,6 +54,25 @@ def proc_start_time(pid: int) -> int | None:
     if fields[0] in ("Z", "X"):
         return None
     return int(fields[19])
+
+
+def check_creatable(argv: Sequence[str], env: Mapping[str, str]) -> None:
+    """Refuse what ``execve`` cannot take: NUL bytes, and variable names empty or with ``=``.
+
+    Raises:
+        ValueError: naming the argument or the variable.
+    """
+    for index, argument in enumerate(argv):
+        if "\0" in argument:
+            raise ValueError(f"argument {index} of the command holds a NUL byte")
+    for name, value in env.items():
+        if not name or "=" in name or "\0" in name:
+            raise ValueError(
+                f"environment variable name {name!r} is not valid: it must be non-empty and "
+                "hold neither '=' nor a NUL byte"
+            )
+        if "\0" in value:
+            raise ValueError(f"the value of environment variable {name!r} holds a NUL byte")
 
 
 def _has_proc() -> bool:
@@ -126,7 +145,10 @@ class TaskProcess:
 
         Raises:
             OSError: the program cannot be started.
+            ValueError: an argument or a variable cannot be given to a process (a NUL byte; a
+                name that is empty or holds ``=``); the message says which.
         """
+        check_creatable(argv, env)
         full_env = {name: os.environ[name] for name in INHERITED if name in os.environ}
         full_env.update(env)
         log_path.parent.mkdir(parents=True, exist_ok=True)

@@ -268,7 +268,11 @@ class RuntimeDataPlane(Component):
             if arn in self._running:
                 continue
             if _wants_process(task):
-                self._spawn(partition, task)
+                try:
+                    self._spawn(partition, task)
+                except Exception as error:  # one task's failure is its own, never the pass's
+                    log.exception("starting task %s failed", arn)
+                    self._update(partition, arn, _failed(f"CannotStartContainerError: {error}"))
             elif task.get("lastStatus") != "STOPPED" and task.get("desiredStatus") == "STOPPED":
                 # asked to stop before it ever ran here
                 self._update(partition, arn, _stopped_unstarted)
@@ -299,8 +303,9 @@ class RuntimeDataPlane(Component):
             process = TaskProcess.spawn(
                 argv, environment, host_port, log_path, host.state_dir / TASKS_DIR
             )
-        except OSError as error:
+        except (OSError, ValueError) as error:
             self._update(partition, arn, _failed(f"CannotStartContainerError: {error}"))
+            log.info("task %s cannot start: %s", arn, error)
             return
         item = Running(partition, arn, endpoint_key(task), process, False, time.monotonic())
         self._running[arn] = item
