@@ -1,4 +1,4 @@
-"""The botocore round trip over every operation of the seven services the local cloud speaks for."""
+"""The botocore round trip over every operation of the eight services the local cloud speaks for."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ SERVICES = {
     "ecs": "json",
     "codedeploy": "json",
     "logs": "json",
+    "lambda": "rest-json",
 }
 
 

@@ -1,9 +1,10 @@
 """The protocol layer: AWS wire requests in, AWS wire responses and errors out.
 
-Driven only by botocore's service models, it speaks the three protocols of the local cloud —
-``json`` (ECS, CodeDeploy, CloudWatch Logs), ``query`` (IAM, STS, ELBv2) and ``ec2`` — and knows
-no service. The gateway hands it an :class:`HttpRequest` and gets back the operation and its
-params (:func:`parse_request`); after the provider has answered, it turns the result or the
+Driven only by botocore's service models, it speaks the four protocols of the local cloud —
+``json`` (ECS, CodeDeploy, CloudWatch Logs), ``query`` (IAM, STS, ELBv2), ``ec2`` and
+``rest-json`` (Lambda, :mod:`bgkit.local.api.restjson`) — and knows no service. The gateway
+hands it an :class:`HttpRequest` and gets back the operation and its params
+(:func:`parse_request`); after the provider has answered, it turns the result or the
 :class:`~bgkit.errors.ServiceError` into an :class:`HttpResponse` (:func:`serialize_result`,
 :func:`serialize_error`).
 
@@ -13,10 +14,11 @@ that the model offers. An error answered before the service is known (an unsigne
 written in the envelope of the protocol the request looks like
 (:func:`serialize_error_without_service`).
 
-Parsing lives in :mod:`bgkit.local.api.parsers`, writing in :mod:`bgkit.local.api.serializers`;
-both build on the leaf modules :mod:`bgkit.local.api.wire` (the HTTP values) and
-:mod:`bgkit.local.api.timestamps`, so imports go one way: leaves ← parsers, serialisers ← this
-module ← the gateway.
+Parsing lives in :mod:`bgkit.local.api.parsers`, writing in :mod:`bgkit.local.api.serializers`,
+``rest-json`` (which builds on both) in :mod:`bgkit.local.api.restjson`; they build on the leaf
+modules :mod:`bgkit.local.api.wire` (the HTTP values), :mod:`bgkit.local.api.timestamps` and
+:mod:`bgkit.local.api.routes` (operations by method and URI), so imports go one way: leaves ←
+parsers, serialisers ← rest-json ← this module ← the gateway.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from bgkit.local.api.parsers import (
     QueryRequestParser,
     RequestParser,
 )
+from bgkit.local.api.restjson import RestJsonRequestParser, RestJsonResponseSerializer
 from bgkit.local.api.serializers import (
     Ec2ResponseSerializer,
     JsonResponseSerializer,
@@ -57,11 +60,13 @@ _PARSERS: dict[str, type[RequestParser]] = {
     "json": JsonRequestParser,
     "query": QueryRequestParser,
     "ec2": Ec2RequestParser,
+    "rest-json": RestJsonRequestParser,
 }
 _SERIALIZERS: dict[str, type[ResponseSerializer]] = {
     "json": JsonResponseSerializer,
     "query": QueryResponseSerializer,
     "ec2": Ec2ResponseSerializer,
+    "rest-json": RestJsonResponseSerializer,
 }
 #: the wire protocols the local cloud speaks
 PROTOCOLS = tuple(_PARSERS)
@@ -113,7 +118,8 @@ def parse_request(
 def serialize_result(
     operation_model: OperationModel, result: dict[str, Any] | None, request_id: str
 ) -> HttpResponse:
-    """The HTTP 200 response carrying ``result``, written by the operation's output shape.
+    """The response carrying ``result``, written by the operation's output shape: HTTP 200, or
+    the status the model binds (``rest-json``: a ``statusCode`` member, else ``responseCode``).
 
     Args:
         operation_model: the operation answered.
@@ -124,7 +130,7 @@ def serialize_result(
     """
     serializer = _serializer(operation_model.service_model)
     headers, body = serializer.serialize_result(operation_model, result, request_id)
-    return HttpResponse(200, headers, body)
+    return HttpResponse(serializer.result_status(operation_model, result), headers, body)
 
 
 def serialize_error(
@@ -139,7 +145,7 @@ def serialize_error(
         service_model: the service answering.
         error: the code (as on the wire), message, status and fault of the error.
         request_id: the id the response carries.
-        operation_model: the operation, when the request got that far (unused by the three
+        operation_model: the operation, when the request got that far (unused by the four
             protocols, accepted so the gateway need not care).
     """
     del operation_model

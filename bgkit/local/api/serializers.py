@@ -80,6 +80,10 @@ class ResponseSerializer:
     def serialize_error(self, error: ServiceError, request_id: str) -> tuple[Headers, bytes]:
         raise NotImplementedError
 
+    def result_status(self, operation: OperationModel, result: dict[str, Any] | None) -> int:
+        """The HTTP status of a result: 200 but where the protocol binds one (``rest-json``)."""
+        return 200
+
     def _timestamp(self, shape: Shape, value: Any) -> str | int | float:
         return format_timestamp(
             value, shape.serialization.get("timestampFormat") or self.TIMESTAMP_FORMAT
