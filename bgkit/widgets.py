@@ -2,7 +2,9 @@
 
 :class:`ApprovalPanel` shows one CodeDeploy deployment — its phase, lifecycle events, the blue and
 green task sets with their traffic weights, the time the ready wait ends, and a picture of the
-routing (listeners → target groups → task sets) redrawn when it changes — with three buttons:
+topology (the load balancer, its production and test listeners, the target groups with their
+weights, the blue and green task sets: :func:`bgkit.observe.plot_topology`) redrawn when it
+changes — with three buttons:
 
 - *Reroute traffic* → :meth:`ApprovalPanel.reroute` (``ContinueDeployment``, ``READY_WAIT``);
 - *Stop and roll back* → :meth:`ApprovalPanel.roll_back` (``StopDeployment`` with rollback);
@@ -30,8 +32,9 @@ import ipywidgets as widgets
 from botocore.exceptions import BotoCoreError, ClientError
 
 from bgkit.errors import BgkitError
-from bgkit.observe.frames import deployment_frame, deployment_task_sets_frame, routing_frame
-from bgkit.observe.plots import plot_routing
+from bgkit.observe.frames import deployment_frame, deployment_task_sets_frame
+from bgkit.observe.plots import BLUE, GREEN, GREY, RED
+from bgkit.observe.topology import plot_topology, topology_frame
 from bgkit.walkthrough.deploy import deployment, deployment_target, phase, reached
 
 __all__ = ["ApprovalError", "ApprovalPanel", "ApprovalTimeout"]
@@ -67,21 +70,24 @@ class ApprovalPanel(widgets.VBox):
         self._decision: str | None = None
         #: ``time.monotonic()`` when the decision was carried out (for a probe's mark)
         self.decided_at: float | None = None
-        self._routing_key = ""
+        self._topology_key = ""
         self._follower: asyncio.Task[None] | None = None
 
         self._title = widgets.HTML(f"<b>Deployment <code>{html.escape(deployment_id)}</code></b>")
         self._status = widgets.HTML()
         self._events = widgets.HTML()
         self._task_sets = widgets.HTML()
-        self._picture = widgets.Image(format="png", layout=widgets.Layout(max_width="620px"))
+        self._picture = widgets.Image(format="png", layout=widgets.Layout(max_width="800px"))
         self._message = widgets.HTML()
+        # width "auto": a button as wide as its label, never "Stop and roll b…"
         self._reroute_button = widgets.Button(
-            description="Reroute traffic", button_style="success", icon="random", disabled=True
-        )
+            description="Reroute traffic", button_style="success", icon="random", disabled=True,
+            layout=widgets.Layout(width="auto"),
+        )  # fmt: skip
         self._roll_back_button = widgets.Button(
-            description="Stop and roll back", button_style="danger", icon="undo", disabled=True
-        )
+            description="Stop and roll back", button_style="danger", icon="undo", disabled=True,
+            layout=widgets.Layout(width="auto"),
+        )  # fmt: skip
         self._terminate_button = widgets.Button(
             description="Terminate original task set now",
             icon="trash",
@@ -178,7 +184,7 @@ class ApprovalPanel(widgets.VBox):
             self.phase = phase(info, target)
             events = deployment_frame(self._kit, self.deployment_id)
             task_sets = deployment_task_sets_frame(self._kit, self.deployment_id)
-            routing = routing_frame(self._kit)
+            topology = topology_frame(self._kit, self.deployment_id)
         except (ClientError, BotoCoreError, BgkitError, LookupError) as error:
             self._error(f"could not read the deployment: {error}")
             return self.phase
@@ -186,10 +192,10 @@ class ApprovalPanel(widgets.VBox):
         self._status.value = self._status_html(info)
         self._events.value = _table(events, "status")
         self._task_sets.value = _table(task_sets, "label")
-        key = routing.to_json()
-        if key != self._routing_key:
-            self._routing_key = key
-            self._picture.value = _png(plot_routing(routing))
+        key = topology.to_json()
+        if key != self._topology_key:
+            self._topology_key = key
+            self._picture.value = _png(plot_topology(topology))
         self._reroute_button.disabled = self.phase != "Ready"
         self._roll_back_button.disabled = self.phase not in ("InProgress", "Ready", "Created")
         self._terminate_button.disabled = self.phase != "TerminationWait"
@@ -309,15 +315,14 @@ def _ready_wait_end(info: dict[str, Any], target: dict[str, Any] | None) -> Any:
     return started.astimezone(datetime.timezone.utc) + datetime.timedelta(minutes=wait)
 
 
+#: the colours of the tables: blue and green as the topology and traffic plots draw them
 COLOURS = {
-    "Succeeded": "#2f8132",
-    "InProgress": "#1c64b0",
-    "Failed": "#b42318",
-    "Pending": "#7b8794",
-    "BLUE": "#1c64b0",
-    "GREEN": "#2f8132",
-    "Blue": "#1c64b0",
-    "Green": "#2f8132",
+    "Succeeded": GREEN,
+    "InProgress": BLUE,
+    "Failed": RED,
+    "Pending": GREY,
+    "Blue": BLUE,
+    "Green": GREEN,
 }
 
 

@@ -2,10 +2,12 @@
 
 - :func:`compare_ports` — what 80 and 8080 serve now; :class:`Probe` / :func:`probe` — steady
   requests, one row each; :func:`summary` — the revisions each port served, in order.
-- :func:`listeners_frame`, :func:`task_sets_frame`, :func:`routing_frame`,
+- :func:`topology_frame` and :func:`plot_topology` — the load balancer, its production and test
+  listeners, the target groups and the blue and green task sets, from the live state.
+- :func:`listeners_frame`, :func:`task_sets_frame`,
   :func:`deployment_frame`, :func:`deployment_task_sets_frame`, :func:`deployments_frame`,
   :func:`rules_frame` (the listener rules of ECS's built-in blue/green).
-- :func:`plot_traffic`, :func:`plot_routing` — each returns a new matplotlib ``Figure``.
+- :func:`plot_traffic`, :func:`plot_topology` — each returns a new matplotlib ``Figure``.
 - Gradual shifts: :func:`schedule_frame`, :func:`steps_frame`, :func:`share_frame`,
   :func:`plot_shift`.
 """
@@ -18,12 +20,12 @@ from bgkit.observe.frames import (
     deployment_task_sets_frame,
     deployments_frame,
     listeners_frame,
-    routing_frame,
     rules_frame,
     task_sets_frame,
 )
-from bgkit.observe.plots import plot_routing, plot_traffic
+from bgkit.observe.plots import plot_traffic
 from bgkit.observe.shift import plot_shift, schedule_frame, share_frame, steps_frame
+from bgkit.observe.topology import plot_topology, topology_frame
 from bgkit.observe.traffic import Pages, Probe, compare_ports, fetch, probe, summary
 
 __all__ = [
@@ -36,15 +38,15 @@ __all__ = [
     "deployments_frame",
     "fetch",
     "listeners_frame",
-    "plot_routing",
     "plot_shift",
+    "plot_topology",
     "plot_traffic",
     "probe",
-    "routing_frame",
     "rules_frame",
     "schedule_frame",
     "share_frame",
     "steps_frame",
     "summary",
     "task_sets_frame",
+    "topology_frame",
 ]

@@ -19,13 +19,14 @@ __all__ = [
     "deployment_task_sets_frame",
     "deployments_frame",
     "listeners_frame",
-    "routing_frame",
     "rules_frame",
+    "target_group_names",
     "task_sets_frame",
 ]
 
 
-def _target_group_names(kit: Any) -> dict[str, str]:
+def target_group_names(kit: Any) -> dict[str, str]:
+    """Target group ARN → name, for the walkthrough's two groups."""
     groups = kit.client("elbv2").describe_target_groups(Names=list(names(kit).target_groups))
     return {g["TargetGroupArn"]: g["TargetGroupName"] for g in groups["TargetGroups"]}
 
@@ -35,7 +36,7 @@ def listeners_frame(kit: Any) -> pd.DataFrame:
     ``weight`` (percent)."""
     elbv2 = kit.client("elbv2")
     lb = elbv2.describe_load_balancers(Names=[names(kit).load_balancer])["LoadBalancers"][0]
-    groups = _target_group_names(kit)
+    groups = target_group_names(kit)
     rows = []
     for listener in elbv2.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]:
         for action in listener["DefaultActions"]:
@@ -62,7 +63,7 @@ def rules_frame(kit: Any) -> pd.DataFrame:
     moves traffic on them): ``port``, ``priority``, ``target group``, ``weight`` (percent)."""
     elbv2 = kit.client("elbv2")
     lb = elbv2.describe_load_balancers(Names=[names(kit).load_balancer])["LoadBalancers"][0]
-    groups = _target_group_names(kit)
+    groups = target_group_names(kit)
     rows = []
     for listener in elbv2.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]:
         for rule in elbv2.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"]:
@@ -89,7 +90,7 @@ def task_sets_frame(kit: Any) -> pd.DataFrame:
     ``target group``, ``running``, ``desired``, ``stability``."""
     ecs = kit.client("ecs")
     found = ecs.describe_services(cluster=names(kit).cluster, services=[names(kit).service])
-    groups = _target_group_names(kit)
+    groups = target_group_names(kit)
     rows = []
     for service in found["services"]:
         for task_set in service.get("taskSets", []):
@@ -113,18 +114,6 @@ def task_sets_frame(kit: Any) -> pd.DataFrame:
     return frame.sort_values(["status", "target group"], ascending=[False, True]).reset_index(
         drop=True
     )
-
-
-def routing_frame(kit: Any) -> pd.DataFrame:
-    """Listener → target group → task set, with weights: what the routing picture draws."""
-    listeners = listeners_frame(kit)
-    task_sets = task_sets_frame(kit)[["target group", "status", "task definition", "running"]]
-    merged = listeners.merge(task_sets, on="target group", how="left")
-    merged = merged.rename(columns={"status": "task set"})
-    merged["task set"] = merged["task set"].fillna("—")
-    merged["task definition"] = merged["task definition"].fillna("—")
-    merged["running"] = merged["running"].fillna(0).astype(int)
-    return merged.sort_values(["port", "target group"]).reset_index(drop=True)
 
 
 def deployment_frame(kit: Any, deployment_id: str) -> pd.DataFrame:

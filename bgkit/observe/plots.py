@@ -1,4 +1,4 @@
-"""Pictures (matplotlib): the traffic across a switch, and the routing of the listeners.
+"""Pictures (matplotlib): the traffic across a switch (the topology is :mod:`.topology`'s).
 
 Each ``plot_*`` function is pure: it takes a frame and returns a new :class:`Figure` without
 touching pyplot's global state, so a notebook shows it by leaving it last in a cell and a test can
@@ -12,9 +12,8 @@ from collections.abc import Iterable
 
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.patches import FancyBboxPatch
 
-__all__ = ["BLUE", "GREEN", "RED", "ShownFigure", "colour_of", "plot_routing", "plot_traffic"]
+__all__ = ["BLUE", "GREEN", "GREY", "RED", "ShownFigure", "colour_of", "plot_traffic"]
 
 BLUE = "#1c64b0"
 GREEN = "#2f8132"
@@ -76,58 +75,4 @@ def plot_traffic(
     axes[-1].set_xlabel("seconds since the probe started")
     if title:
         figure.suptitle(title)
-    return figure
-
-
-def _box(ax, x: float, y: float, text: str, colour: str) -> None:
-    ax.add_patch(FancyBboxPatch((x - 0.42, y - 0.22), 0.84, 0.44,
-                                boxstyle="round,pad=0.02", facecolor=colour, alpha=0.15,
-                                edgecolor=colour))  # fmt: skip
-    ax.text(x, y, text, ha="center", va="center", fontsize=9)
-
-
-def plot_routing(routing: pd.DataFrame, title: str = "") -> Figure:
-    """Listeners → target groups → task sets, each arrow labelled with its weight.
-
-    Args:
-        routing: :func:`bgkit.observe.routing_frame`'s table.
-    """
-    figure = ShownFigure(figsize=(7.5, 2.8), layout="constrained")
-    ax = figure.subplots()
-    ax.set_xlim(-0.6, 2.6)
-    ax.set_axis_off()
-    ports = sorted(routing["port"].unique()) if len(routing) else []
-    groups = sorted(routing["target group"].unique()) if len(routing) else []
-    rows = max(len(ports), len(groups), 1)
-    ax.set_ylim(-0.6, rows - 0.4)
-
-    def y_of(index: int, count: int) -> float:
-        return (rows - 1) / 2 + (count - 1) / 2 - index
-
-    port_y = {p: y_of(i, len(ports)) for i, p in enumerate(ports)}
-    group_y = {g: y_of(i, len(groups)) for i, g in enumerate(groups)}
-    for port, y in port_y.items():
-        _box(ax, 0, y, f"listener :{port}", GREY)
-    for group, y in group_y.items():
-        _box(ax, 1, y, group, GREY)
-        sets = routing[routing["target group"] == group].iloc[0]
-        label = sets["task set"]
-        if label != "—":
-            colour = GREEN if "fizzbuzz" in str(sets.get("task definition", "")) else BLUE
-            text = f"{label}\n{sets['task definition']}\n{sets['running']} running"
-            _box(ax, 2, y, text, colour)
-            ax.annotate("", (1.58, y), (1.42, y), arrowprops={"arrowstyle": "->", "color": GREY})
-    for _, row in routing.iterrows():
-        y0, y1 = port_y[row["port"]], group_y[row["target group"]]
-        weight = int(row["weight"])
-        style = {
-            "arrowstyle": "->",
-            "color": "black" if weight else GREY,
-            "linewidth": 2 if weight else 0.8,
-            "linestyle": "-" if weight else ":",
-        }
-        ax.annotate("", (0.58, y1), (0.42, y0), arrowprops=style)
-        ax.text(0.5, (y0 + y1) / 2 + 0.08, f"{weight}%", ha="center", fontsize=8)
-    if title:
-        ax.set_title(title, fontsize=10)
     return figure

@@ -22,10 +22,15 @@ notebook                 functions
                          :func:`deploy_builtin`, :func:`wait_service_deployment`
 07 clean up              :func:`created_resources`, :func:`clean_up`
 =======================  ==========================================================
+
+Notebooks 01, 03, 04 and 05 show their create requests as plain boto3 calls, guarded by
+:mod:`.existing` (the *get* of get-or-create); :mod:`.tags` gives the kit's tags in each of AWS's
+spellings. The functions above make the same requests for the notebooks that come later.
 """
 
 from __future__ import annotations
 
+from bgkit.walkthrough import existing, tags
 from bgkit.walkthrough.builtin import (
     awaiting_hook,
     builtin_service,
@@ -49,6 +54,7 @@ from bgkit.walkthrough.deploy import (
     wait_green_weight,
 )
 from bgkit.walkthrough.naming import Names, names
+from bgkit.walkthrough.order import RunFirst, require
 from bgkit.walkthrough.prerequisites import (
     Prerequisites,
     cluster,
@@ -73,6 +79,7 @@ __all__ = [
     "DeploymentFailed",
     "Names",
     "Prerequisites",
+    "RunFirst",
     "Step",
     "WaitTimeout",
     "application",
@@ -92,6 +99,7 @@ __all__ = [
     "deployment_target",
     "describe_service",
     "document",
+    "existing",
     "infrastructure_role",
     "listener_rules",
     "listeners",
@@ -102,10 +110,12 @@ __all__ = [
     "phase",
     "poll",
     "prepare",
+    "require",
     "role_policies",
     "security_group",
     "service",
     "service_deployment",
+    "tags",
     "target_groups",
     "task_definition",
     "task_execution_role",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bgkit.walkthrough import tags
+from bgkit.walkthrough import existing, tags
 from bgkit.walkthrough.naming import names
 
 __all__ = [
@@ -30,12 +30,11 @@ TERMINATION_WAIT_MINUTES = 5
 
 def application(kit: Any) -> dict[str, Any]:
     """``<prefix>-app`` for the ECS compute platform."""
+    found = existing.application(kit)
+    if found is not None:
+        return found
     codedeploy = kit.client("codedeploy")
     name = names(kit).application
-    try:
-        return codedeploy.get_application(applicationName=name)["application"]
-    except codedeploy.exceptions.ApplicationDoesNotExistException:
-        pass
     codedeploy.create_application(
         applicationName=name, computePlatform="ECS", tags=tags.key_value(kit)
     )
@@ -106,19 +105,17 @@ def deployment_group(kit: Any, **settings: Any) -> dict[str, Any]:
     codedeploy = kit.client("codedeploy")
     app, group = names(kit).application, names(kit).deployment_group
     wanted = deployment_group_settings(kit, **settings)
-    try:
-        found = codedeploy.get_deployment_group(applicationName=app, deploymentGroupName=group)
-    except codedeploy.exceptions.DeploymentGroupDoesNotExistException:
+    found = existing.deployment_group(kit)
+    if found is None:
         codedeploy.create_deployment_group(
             applicationName=app, deploymentGroupName=group, tags=tags.key_value(kit), **wanted
         )
-    else:
-        if _waits(found["deploymentGroupInfo"]) != _waits(wanted):
-            codedeploy.update_deployment_group(
-                applicationName=app,
-                currentDeploymentGroupName=group,
-                blueGreenDeploymentConfiguration=wanted["blueGreenDeploymentConfiguration"],
-            )
+    elif _waits(found) != _waits(wanted):
+        codedeploy.update_deployment_group(
+            applicationName=app,
+            currentDeploymentGroupName=group,
+            blueGreenDeploymentConfiguration=wanted["blueGreenDeploymentConfiguration"],
+        )
     return codedeploy.get_deployment_group(applicationName=app, deploymentGroupName=group)[
         "deploymentGroupInfo"
     ]

@@ -13,8 +13,10 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from bgkit.apps.templates import CONTAINER_NAME, CONTAINER_PORT
+from bgkit.data import DATA
 from bgkit.errors import BgkitError
+from bgkit.walkthrough import existing
+from bgkit.walkthrough.existing import ACTIVE
 from bgkit.walkthrough.naming import names
 from bgkit.walkthrough.progress import Step, poll
 
@@ -31,8 +33,8 @@ __all__ = [
     "wait_green_weight",
 ]
 
-#: statuses of a deployment that is not over
-ACTIVE = ("Created", "Queued", "InProgress", "Baking", "Ready")
+#: the AppSpec template, in ``data/``
+APPSPEC = "appspec.yaml"
 #: phases :func:`phase` gives
 PHASES = ("Created", "InProgress", "Ready", "TerminationWait", "Succeeded", "Failed", "Stopped")
 #: the order of the phases of a deployment that goes well
@@ -48,19 +50,11 @@ class DeploymentFailed(BgkitError, RuntimeError):
 
 
 def appspec(task_definition_arn: str) -> str:
-    """The AppSpec of a deployment: which task definition, and which container the load
-    balancer sends traffic to (YAML, as the console's editor shows it)."""
-    return (
-        "version: 0.0\n"
-        "Resources:\n"
-        "  - TargetService:\n"
-        "      Type: AWS::ECS::Service\n"
-        "      Properties:\n"
-        f'        TaskDefinition: "{task_definition_arn}"\n'
-        "        LoadBalancerInfo:\n"
-        f'          ContainerName: "{CONTAINER_NAME}"\n'
-        f"          ContainerPort: {CONTAINER_PORT}\n"
-    )
+    """The AppSpec of a deployment: ``data/appspec.yaml`` with its ``<TASK_DEFINITION>``
+    placeholder (CodePipeline's) replaced by ``task_definition_arn`` — which task definition,
+    and which container and port the load balancer sends traffic to."""
+    template = (DATA / APPSPEC).read_text(encoding="utf-8")
+    return template.replace("<TASK_DEFINITION>", task_definition_arn)
 
 
 def deployment(kit: Any, deployment_id: str) -> dict[str, Any]:
@@ -83,23 +77,13 @@ def create_deployment(
     Returns:
         The deployment id.
     """
+    content = appspec(task_definition_arn)
+    found = existing.deployment(kit, content)
+    if found is not None:
+        return found
     codedeploy = kit.client("codedeploy")
     app, group = names(kit).application, names(kit).deployment_group
-    content = appspec(task_definition_arn)
     sha256 = hashlib.sha256(content.encode()).hexdigest()
-    listed = codedeploy.list_deployments(applicationName=app, deploymentGroupName=group)
-    ids = listed["deployments"][:25]
-    if ids:
-        infos = codedeploy.batch_get_deployments(deploymentIds=ids)["deploymentsInfo"]
-        infos.sort(key=lambda d: d["createTime"], reverse=True)
-        for index, info in enumerate(infos):
-            same = info.get("revision", {}).get("appSpecContent", {}).get("sha256") == sha256
-            if info["status"] in ACTIVE and same:
-                return info["deploymentId"]
-            if info["status"] == "Succeeded":
-                if same and not any(d["status"] in ACTIVE for d in infos[:index]):
-                    return info["deploymentId"]
-                break
     extra = {"deploymentConfigName": config} if config else {}
     return codedeploy.create_deployment(
         applicationName=app,

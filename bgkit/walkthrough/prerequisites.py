@@ -16,7 +16,7 @@ from typing import Any
 from bgkit.apps.templates import task_definition as template
 from bgkit.costs import require_cost_confirmation
 from bgkit.data import DATA
-from bgkit.walkthrough import tags
+from bgkit.walkthrough import existing, tags
 from bgkit.walkthrough.naming import names
 from bgkit.walkthrough.progress import Step, poll
 
@@ -101,15 +101,12 @@ def security_group(kit: Any, vpc_id: str) -> str:
 
 def load_balancer(kit: Any, subnet_ids: list[str], security_group_id: str) -> dict[str, Any]:
     """``<prefix>-alb``: an internet-facing Application Load Balancer in the given subnets."""
-    elbv2 = kit.client("elbv2")
-    name = names(kit).load_balancer
-    try:
-        return elbv2.describe_load_balancers(Names=[name])["LoadBalancers"][0]
-    except elbv2.exceptions.LoadBalancerNotFoundException:
-        pass
+    found = existing.load_balancer(kit)
+    if found is not None:
+        return found
     require_cost_confirmation(kit, "the load balancer")
-    return elbv2.create_load_balancer(
-        Name=name,
+    return kit.client("elbv2").create_load_balancer(
+        Name=names(kit).load_balancer,
         Subnets=subnet_ids,
         SecurityGroups=[security_group_id],
         Scheme="internet-facing",
@@ -139,9 +136,8 @@ def target_groups(kit: Any, vpc_id: str) -> list[dict[str, Any]]:
     elbv2 = kit.client("elbv2")
     made = []
     for name in names(kit).target_groups:
-        try:
-            group = elbv2.describe_target_groups(Names=[name])["TargetGroups"][0]
-        except elbv2.exceptions.TargetGroupNotFoundException:
+        group = existing.target_group(kit, name)
+        if group is None:
             group = elbv2.create_target_group(
                 Name=name, Protocol="HTTP", Port=80, VpcId=vpc_id, TargetType="ip",
                 HealthCheckPath="/", HealthCheckIntervalSeconds=10, HealthCheckTimeoutSeconds=5,
@@ -160,12 +156,10 @@ def listeners(kit: Any, load_balancer_arn: str, target_group_arn: str) -> dict[i
     ``target_group_arn`` when they are created; existing listeners are left as they are
     (CodeDeploy changes their weights during deployments)."""
     elbv2 = kit.client("elbv2")
-    found = {
-        listener["Port"]: listener
-        for listener in elbv2.describe_listeners(LoadBalancerArn=load_balancer_arn)["Listeners"]
-    }
+    found = {}
     for port in LISTENER_PORTS:
-        if port not in found:
+        found[port] = existing.listener(kit, load_balancer_arn, port)
+        if found[port] is None:
             found[port] = elbv2.create_listener(
                 LoadBalancerArn=load_balancer_arn,
                 Protocol="HTTP",
@@ -181,12 +175,12 @@ def listeners(kit: Any, load_balancer_arn: str, target_group_arn: str) -> dict[i
 
 def cluster(kit: Any) -> dict[str, Any]:
     """``<prefix>-cluster`` (for Fargate tasks: no instances to manage)."""
-    ecs = kit.client("ecs")
-    name = names(kit).cluster
-    found = ecs.describe_clusters(clusters=[name])["clusters"]
-    if found and found[0]["status"] == "ACTIVE":
-        return found[0]
-    return ecs.create_cluster(clusterName=name, tags=tags.lower_key_value(kit))["cluster"]
+    found = existing.cluster(kit)
+    if found is not None:
+        return found
+    return kit.client("ecs").create_cluster(
+        clusterName=names(kit).cluster, tags=tags.lower_key_value(kit)
+    )["cluster"]
 
 
 def service_role(

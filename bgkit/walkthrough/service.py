@@ -13,7 +13,7 @@ from typing import Any
 
 from bgkit.apps.templates import CONTAINER_NAME, CONTAINER_PORT
 from bgkit.costs import require_cost_confirmation
-from bgkit.walkthrough import tags
+from bgkit.walkthrough import existing, tags
 from bgkit.walkthrough.naming import names
 from bgkit.walkthrough.progress import Step, poll
 
@@ -32,10 +32,7 @@ DESIRED_COUNT = 2
 
 def describe_service(kit: Any) -> dict[str, Any] | None:
     """The service as ``DescribeServices`` shows it, or ``None`` when it is not active."""
-    ecs = kit.client("ecs")
-    found = ecs.describe_services(cluster=names(kit).cluster, services=[names(kit).service])
-    services = [s for s in found["services"] if s["status"] == "ACTIVE"]
-    return services[0] if services else None
+    return existing.service(kit)
 
 
 def require_service(kit: Any) -> dict[str, Any]:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
 from bgkit import observe
+from bgkit.observe.plots import BLUE, GREEN
+from bgkit.observe.topology import COLUMNS
 from bgkit.observe.traffic import revision_of
 
 
@@ -48,30 +52,44 @@ def test_plot_traffic_is_a_figure_with_a_panel_per_port():
     assert [ax.get_ylabel().split("\n")[0] for ax in figure.axes] == ["port 80", "port 8080"]
 
 
-def test_plot_routing_draws_each_listener_and_target_group():
-    routing = pd.DataFrame(
-        [
-            {
-                "port": 80,
-                "target group": "t-tg-1",
-                "weight": 0,
-                "task set": "ACTIVE",
-                "task definition": "t-web:1",
-                "running": 2,
-            },
-            {
-                "port": 80,
-                "target group": "t-tg-2",
-                "weight": 100,
-                "task set": "PRIMARY",
-                "task definition": "t-web:2",
-                "running": 2,
-            },
-        ]
+def rerouted() -> pd.DataFrame:
+    """After a reroute: both listeners forward to tg-2 (green) at 100 and tg-1 (blue) at 0, so
+    two arrows cross between the listeners and the target groups."""
+    rows = [
+        ("production", 80, "t-tg-1", 0, "blue", "nginx", "t-web:1"),
+        ("production", 80, "t-tg-2", 100, "green", "fizzbuzz", "t-web:2"),
+        ("test", 8080, "t-tg-1", 0, "blue", "nginx", "t-web:1"),
+        ("test", 8080, "t-tg-2", 100, "green", "fizzbuzz", "t-web:2"),
+    ]
+    return pd.DataFrame(
+        [dict(zip(COLUMNS, [*row, 2], strict=True)) for row in rows], columns=COLUMNS
     )
-    figure = observe.plot_routing(routing)
+
+
+def test_plot_topology_names_the_listeners_groups_weights_and_task_sets():
+    figure = observe.plot_topology(rerouted())
     texts = [t.get_text() for t in figure.axes[0].texts]
-    assert "listener :80" in texts and "t-tg-2" in texts and "100%" in texts
+    assert "production listener\n:80" in texts and "test listener\n:8080" in texts
+    assert "t-tg-1" in texts and "t-tg-2" in texts
+    assert sorted(t for t in texts if t.endswith("%")) == ["0%", "0%", "100%", "100%"]
+    assert "blue task set: nginx\nt-web:1 · 2 running" in texts
+    assert "green task set: fizzbuzz\nt-web:2 · 2 running" in texts
+
+
+def test_plot_topology_colours_blue_and_green_as_the_panel_does():
+    figure = observe.plot_topology(rerouted())
+    edges = {to_hex(p.get_edgecolor()) for p in figure.axes[0].patches}
+    assert {BLUE, GREEN} <= edges
+
+
+def test_plot_topology_weight_labels_do_not_overprint():
+    figure = observe.plot_topology(rerouted())
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in figure.axes[0].texts if "%" in t.get_text()]
+    assert len(boxes) == 4
+    for i, box in enumerate(boxes):
+        for other in boxes[i + 1 :]:
+            assert not box.overlaps(other), "two weight labels overprint"
 
 
 def test_probe_of_nothing_records_failures(monkeypatch):

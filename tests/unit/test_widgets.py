@@ -82,14 +82,14 @@ class FakeCodeDeploy:
                     "lifecycleEvents": self._events(),
                     "taskSetsInfo": [
                         {
-                            "taskSetLabel": "BLUE",
+                            "taskSetLabel": "Blue",
                             "targetGroup": {"name": "t-tg-1"},
                             "trafficWeight": 100.0 - green,
                             "runningCount": 2,
                             "desiredCount": 2,
                         },
                         {
-                            "taskSetLabel": "GREEN",
+                            "taskSetLabel": "Green",
                             "targetGroup": {"name": "t-tg-2"},
                             "trafficWeight": green,
                             "runningCount": 2,
@@ -155,6 +155,9 @@ class FakeEcs:
             "loadBalancers": [{"targetGroupArn": "tg1"}],
         }
         return {"services": [{"taskSets": [task_set]}]}
+
+    def describe_task_definition(self, **_: Any) -> dict[str, Any]:
+        return {"taskDefinition": {}, "tags": [{"key": "bgkit:revision", "value": "nginx"}]}
 
 
 class FakeKit:
@@ -252,6 +255,11 @@ def test_decision_returns_the_phase_when_the_deployment_ended_without_one(codede
     codedeploy.status = "Stopped"
     panel = ApprovalPanel(FakeKit(codedeploy), "d-1")
     assert run(panel.decision(timeout=5)) == "Stopped"
+
+
+def test_button_labels_are_never_cut_short(codedeploy):
+    panel = ApprovalPanel(FakeKit(codedeploy), "d-1")
+    assert all(button.layout.width == "auto" for button in panel._buttons)
 
 
 def test_repr_is_stable_text(codedeploy):
