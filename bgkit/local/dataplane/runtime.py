@@ -59,6 +59,8 @@ STARTUP_TIMEOUT = 30.0
 PROBE_TIMEOUT = 0.2
 #: wall seconds the local cloud's own stop waits after SIGTERM before SIGKILL
 SHUTDOWN_GRACE = 5.0
+#: processes one pass starts at most: the rest start in the next passes, so a pass stays short
+LAUNCH_BATCH = 10
 EXITED_REASON = "Essential container in task exited"
 
 #: a change to a task record: ``change(task, local now)``, in place
@@ -263,11 +265,15 @@ class RuntimeDataPlane(Component):
             log.info("task %s exited (%s)", arn, ended.code)
 
     def _launch(self, tasks: dict[str, tuple[str, dict[str, Any]]]) -> None:
-        """Start a process for every task that wants one and has none."""
+        """Start a process for every task that wants one and has none (a batch a pass)."""
+        launched = 0
         for arn, (partition, task) in tasks.items():
             if arn in self._running:
                 continue
             if _wants_process(task):
+                if launched >= LAUNCH_BATCH:
+                    continue
+                launched += 1
                 try:
                     self._spawn(partition, task)
                 except Exception as error:  # one task's failure is its own, never the pass's

@@ -5,7 +5,8 @@ Services, task sets and standalone tasks share these checks: the ``awsvpc`` netw
 records, container name and port of the task definition), and the task's IAM roles — that they
 exist and trust ``ecs-tasks.amazonaws.com`` (:func:`role_problem`, which the scheduler reports as
 AWS does, in a service event) and, when the local CodeDeploy creates a task set, that its service
-role may ``iam:PassRole`` them (:func:`check_pass_role`).
+role may ``iam:PassRole`` them (:func:`check_pass_role`). A desired count stays within ECS's
+quota of tasks per service (:func:`check_desired_count`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,22 @@ from bgkit.local.services.iam.models import (
     role_name_of,
     role_trusts,
 )
+
+#: Amazon ECS service quotas: "Tasks per service" (the desired count), 5,000 by default
+MAX_TASKS_PER_SERVICE = 5000
+
+
+def check_desired_count(desired_count: int | None) -> None:
+    """Refuse a desired count below 0 or over the tasks-per-service quota."""
+    if desired_count is None:
+        return
+    if desired_count < 0:
+        raise invalid("Desired count must be greater than or equal to 0.")
+    if desired_count > MAX_TASKS_PER_SERVICE:
+        raise invalid(
+            f"desiredCount {desired_count} is over the quota of {MAX_TASKS_PER_SERVICE:,} tasks "
+            "per service; ask for fewer tasks."
+        )
 
 
 def check_network(

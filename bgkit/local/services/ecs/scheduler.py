@@ -10,7 +10,9 @@ and rolling deployments alike) it:
    port; see :mod:`.targets`); a registered task whose target is ``unhealthy`` once the
    service's health check grace period has passed is replaced ("Task failed ELB health checks in
    (target-group …)");
-2. keeps the set at its desired count: starts tasks, and stops the extra ones (pending ones
+2. keeps the set at its desired count: starts tasks (at most :data:`LAUNCH_BATCH` a set a pass,
+   so a pass stays short whatever the desired count; ECS too launches a service's tasks at a
+   bounded rate), and stops the extra ones (pending ones
    first, then the newest) — a registered task is deregistered first and stays ``RUNNING``
    (shown ``DEACTIVATING``) until the target group's deregistration delay has passed;
 3. computes the counts and ``stabilityStatus``, and writes the service events as ECS words them.
@@ -51,6 +53,8 @@ from bgkit.local.services.ecs.tasks import new_task, request_stop
 #: local seconds before a set replaces a task that stopped on its own; doubled per failure to start
 BACKOFF = 5.0
 MAX_BACKOFF = 300.0
+#: tasks a set starts in one pass at most (AWS: 500 a minute a service on Fargate)
+LAUNCH_BATCH = 10
 #: local seconds a stopped task stays describable (AWS: at least an hour)
 STOPPED_RETENTION = 3600.0
 NOT_YET_HEALTHY = ("initial", "unhealthy")
@@ -74,6 +78,8 @@ class _Pass:
             if task.get("_task_set_arn"):
                 self.by_set[task["_task_set_arn"]].append(task)
         self.messages: dict[str, list[str]] = {}
+        #: the private addresses the region's tasks hold, kept as tasks are made
+        self.addresses = {t["_private_ip"] for t in self.tasks if t.get("_private_ip")}
 
     # -- events ---------------------------------------------------------------------------------
 
@@ -218,7 +224,8 @@ class _Pass:
                 )
         elif len(live) < want and self.now >= found.get("_backoff_until", 0.0):
             if room > 0:
-                self.start(service, found, kind, min(want - len(live), room), tasks)
+                count = min(want - len(live), room, LAUNCH_BATCH)
+                self.start(service, found, kind, count, tasks)
             elif sick:  # no room to replace first: make room with the oldest unhealthy task
                 self.begin_stop(sick[0], sick[0]["_unhealthy"], label)
                 return
@@ -263,6 +270,7 @@ class _Pass:
                 set_kind=kind,
                 service_key=found["_service_key"],
                 siblings=tasks,
+                used_addresses=self.addresses,
             )
             tasks.append(task)
             self.tasks.append(task)

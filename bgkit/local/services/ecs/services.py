@@ -22,7 +22,11 @@ from bgkit.local.services.ecs.bluegreen.config import (
     check_advanced,
     check_deployment_configuration,
 )
-from bgkit.local.services.ecs.checks import check_load_balancers, check_network
+from bgkit.local.services.ecs.checks import (
+    check_desired_count,
+    check_load_balancers,
+    check_network,
+)
 from bgkit.local.services.ecs.models import (
     DEPLOYMENT,
     PAGER,
@@ -126,9 +130,8 @@ class ServiceOperations:
             raise invalid(
                 "The bgkit local cloud runs services on Fargate only: use launchType FARGATE."
             )
+        check_desired_count(desired_count)
         desired = desired_count or 0
-        if desired < 0:
-            raise invalid("Desired count must be greater than or equal to 0.")
         definition = None
         if controller != "EXTERNAL" or task_definition:
             definition = usable_task_definition(ctx, task_definition)
@@ -284,8 +287,7 @@ class ServiceOperations:
             check_deployment_configuration(
                 {**record["deploymentConfiguration"], **deployment_configuration}, controller
             )
-        if desired_count is not None and desired_count < 0:
-            raise invalid("Desired count must be greater than or equal to 0.")
+        check_desired_count(desired_count)
         if health_check_grace_period_seconds is not None and not record["loadBalancers"]:
             raise invalid(
                 "Health check grace period is only valid for services configured to use load "

@@ -3,11 +3,14 @@
 A family's revisions count from 1; a deregistered revision is ``INACTIVE`` and stays describable,
 as on AWS. A task definition that requires ``FARGATE`` is checked as Fargate checks it, with its
 messages: network mode ``awsvpc``, task-level CPU and memory forming one of Fargate's sizes, and a
-task execution role when a container logs with ``awslogs`` or pulls a private ECR image.
+task execution role when a container logs with ``awslogs`` or pulls a private ECR image. Every
+task definition keeps ECS's limits: at most 10 containers, 64 KiB of JSON, and environment
+variables with names.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -25,6 +28,32 @@ from bgkit.local.services.ecs.models import (
 ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+")
 ECR_IMAGE = re.compile(r"\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com/")
 NETWORK_MODES = ("bridge", "host", "awsvpc", "none")
+#: Amazon ECS service quotas: "Containers per task definition"
+MAX_CONTAINERS = 10
+#: the largest task definition RegisterTaskDefinition takes, in bytes of JSON
+MAX_BYTES = 64 * 1024
+
+
+def check_limits(request: dict[str, Any]) -> None:
+    """Refuse a task definition over ECS's limits, with its ``ClientException`` messages.
+
+    Args:
+        request: the RegisterTaskDefinition request's members, as the caller sent them.
+    """
+    containers = request["containerDefinitions"]
+    if len(containers) > MAX_CONTAINERS:
+        raise client_error(
+            f"The task definition has {len(containers)} containers; a task definition holds "
+            f"at most {MAX_CONTAINERS}."
+        )
+    for container in containers:
+        for variable in container.get("environment") or []:
+            if not (variable.get("name") or "").strip():
+                raise client_error("Environment variable name cannot be null or blank.")
+    present = {name: value for name, value in request.items() if value is not None}
+    size = len(json.dumps(present, separators=(",", ":"), default=str).encode())
+    if size > MAX_BYTES:
+        raise client_error(f"Actual length: '{size}'. Max allowed length is '{MAX_BYTES}' bytes.")
 
 
 def _fargate_memory(cpu: int) -> list[int]:
@@ -143,6 +172,24 @@ class TaskDefinitionOperations:
             )
         if not container_definitions:
             raise client_error("Container list cannot be empty.")
+        check_limits(
+            {
+                "family": family,
+                "containerDefinitions": container_definitions,
+                "taskRoleArn": task_role_arn,
+                "executionRoleArn": execution_role_arn,
+                "networkMode": network_mode,
+                "requiresCompatibilities": requires_compatibilities,
+                "cpu": cpu,
+                "memory": memory,
+                "tags": tags,
+                "volumes": volumes,
+                "placementConstraints": placement_constraints,
+                "runtimePlatform": runtime_platform,
+                "ephemeralStorage": ephemeral_storage,
+                **others,
+            }
+        )
         mode = network_mode or "bridge"
         if mode not in NETWORK_MODES:
             raise client_error(f"Invalid networkMode: {mode}")

@@ -86,10 +86,14 @@ def new_task(
     set_kind: str | None = None,
     service_key: str | None = None,
     siblings: list[dict[str, Any]] | None = None,
+    used_addresses: set[str] | None = None,
 ) -> dict[str, Any]:
-    """Make and store a ``PROVISIONING`` task (see the module docstring for its contract)."""
+    """Make and store a ``PROVISIONING`` task (see the module docstring for its contract).
+
+    ``used_addresses``, when given, are the private addresses the region's tasks hold (the new
+    task's is added to it), so a caller making many tasks reads the tasks once, not once each.
+    """
     records = ctx.records(TASK)
-    all_tasks = records.list()
     task_id = ctx.ids.hex("ecs-task", 32)
     arn = task_arn(ctx, cluster["clusterName"], task_id)
     now = ctx.now()
@@ -100,8 +104,12 @@ def new_task(
         if (subnet_ids)
         else None
     )
-    used = {t["_private_ip"] for t in all_tasks if t.get("_private_ip")}
-    address = _free_address(ctx, subnet, used) if subnet else "127.0.0.1"
+    if used_addresses is None:
+        used_addresses = {t["_private_ip"] for t in records.list() if t.get("_private_ip")}
+    address = "127.0.0.1"
+    if subnet:
+        address = _free_address(ctx, subnet, used_addresses)
+        used_addresses.add(address)
     zone = subnet["AvailabilityZone"] if subnet else f"{ctx.region}a"
     mappings = container.get("portMappings") or []
     log = container.get("logConfiguration") or {}
