@@ -18,16 +18,26 @@ then fails with ``INVALID_REVISION``. :func:`parse_appspec` therefore raises
 
 Keys are matched case-insensitively, as AWS's own clients and CodeDeploy do (``resources``,
 ``taskDefinition`` and ``awsvpcConfiguration`` all appear in working public AppSpecs).
+
+Parsing is bounded whatever the content: at most :data:`MAX_BYTES` of text, :data:`MAX_DEPTH`
+levels of nesting and :data:`MAX_NODES` nodes once YAML aliases are expanded (an alias bomb is
+refused before anything expands it). :func:`parsed_appspec` parses off the caller's thread (the
+local cloud's event loop) with a wall-time limit.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+from yaml.events import AliasEvent
+from yaml.nodes import MappingNode, Node, SequenceNode
 
 #: the prefix CodeDeploy puts before every AppSpec problem (aws/aws-cli#6267)
 INVALID_PREFIX = (
@@ -46,6 +56,14 @@ HOOK_EVENTS = (
 )
 #: [I] docs allow only 0.0; public scripts use 1 — both are accepted, as a user would expect
 VERSIONS = ("0.0", "1", "1.0")
+#: the local cloud's limits on an AppSpec (a real one is a page of YAML)
+MAX_BYTES = 64 * 1024
+MAX_DEPTH = 64
+MAX_NODES = 20_000
+#: wall seconds a parse may take before the deployment fails
+PARSE_TIMEOUT = 10.0
+#: wall seconds :func:`parsed_appspec` waits for a parse before it says "not yet"
+PARSE_WAIT = 0.02
 
 
 class AppSpecError(Exception):
@@ -80,16 +98,80 @@ def sha256_of(content: str) -> str:
     return hashlib.sha256(content.encode("utf-8")).hexdigest()
 
 
+class _LimitedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing deep nesting and aliases that expand past the limit."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._sizes: dict[int, int] = {}  # id(node) → its node count with aliases expanded
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node:
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise _invalid(f"The AppSpec is nested more than {MAX_DEPTH} levels deep.")
+        if self.check_event(AliasEvent):
+            anchored = self.anchors.get(self.peek_event().anchor)
+            if anchored is not None and id(anchored) not in self._sizes:  # not yet complete
+                raise _invalid("An alias in the AppSpec refers to the node that holds it.")
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+        if id(node) not in self._sizes:
+            children: list[Node] = []
+            if isinstance(node, SequenceNode):
+                children = list(node.value)
+            elif isinstance(node, MappingNode):
+                children = [part for pair in node.value for part in pair]
+            self._sizes[id(node)] = 1 + sum(self._sizes[id(child)] for child in children)
+        if self._sizes[id(node)] > MAX_NODES:
+            raise _invalid(
+                f"The AppSpec's aliases expand to more than {MAX_NODES:,} nodes; write it out "
+                "without so many aliases."
+            )
+        return node
+
+
+def _depth(document: Any) -> int:
+    """How deeply ``document`` (JSON's lists and dicts) nests, without recursion."""
+    deepest, stack = 0, [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth > MAX_DEPTH:
+            break
+        children = value.values() if isinstance(value, dict) else value
+        if isinstance(value, (dict, list)):
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 def load(content: str) -> Any:
     """The document in ``content`` (JSON or YAML), or :class:`AppSpecError`."""
+    size = len(content.encode("utf-8"))
+    if size > MAX_BYTES:
+        raise _invalid(
+            f"The AppSpec is {size:,} bytes long; it may be at most {MAX_BYTES:,} bytes."
+        )
+    too_deep = _invalid(f"The AppSpec is nested more than {MAX_DEPTH} levels deep.")
     try:
-        return json.loads(content)
+        document = json.loads(content)
+    except RecursionError:
+        raise too_deep from None
     except ValueError:
         pass
+    else:
+        if _depth(document) > MAX_DEPTH:
+            raise too_deep
+        return document
+    loader = _LimitedLoader(content)
     try:
-        return yaml.safe_load(content)
-    except yaml.YAMLError:
+        return loader.get_single_data()
+    except (yaml.YAMLError, RecursionError):
         raise AppSpecError(f"{INVALID_PREFIX} {NOT_WELL_FORMED}") from None
+    finally:
+        loader.dispose()
 
 
 def _get(mapping: dict[str, Any], key: str) -> Any:
@@ -223,3 +305,43 @@ def _hooks(value: Any) -> dict[str, str]:
                 )
             hooks[event] = str(function)
     return hooks
+
+
+# -- parsing off the caller's thread ----------------------------------------------------------
+
+_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="bgkit-appspec")
+#: parses under way: sha256 of the content → (its future, when it was submitted)
+_parsing: dict[str, tuple[Future[AppSpec], float]] = {}
+
+
+def parsed_appspec(content: str) -> AppSpec | None:
+    """:func:`parse_appspec` in a worker thread, so the caller's loop never waits on it.
+
+    Call it again until it answers: the first call starts the parse and waits
+    :data:`PARSE_WAIT` for it (an ordinary AppSpec is parsed by then).
+
+    Returns:
+        The :class:`AppSpec`, or ``None`` while it is being parsed.
+
+    Raises:
+        AppSpecError: the AppSpec cannot be used, or parsing it took longer than
+            :data:`PARSE_TIMEOUT` wall seconds.
+    """
+    key = sha256_of(content)
+    if key not in _parsing:
+        _parsing[key] = (_pool.submit(parse_appspec, content), time.monotonic())
+    future, since = _parsing[key]
+    try:
+        spec = future.result(timeout=PARSE_WAIT)
+    except FutureTimeout:
+        if time.monotonic() - since <= PARSE_TIMEOUT:
+            return None
+        del _parsing[key]
+        raise _invalid(
+            f"Parsing the AppSpec took longer than {PARSE_TIMEOUT:.0f} seconds."
+        ) from None
+    except BaseException:
+        del _parsing[key]
+        raise
+    del _parsing[key]
+    return spec

@@ -34,7 +34,7 @@ from bgkit.local.forwarding import weights_for
 from bgkit.local.lifecycle import NEXT, Lifecycle, Step, Transition
 from bgkit.local.provider import RequestContext
 from bgkit.local.services.codedeploy import traffic
-from bgkit.local.services.codedeploy.appspec import AppSpecError, parse_appspec
+from bgkit.local.services.codedeploy.appspec import AppSpecError, parsed_appspec
 from bgkit.local.services.codedeploy.configs import traffic_schedule
 from bgkit.local.services.codedeploy.lifecycle import (
     DeploymentFailure,
@@ -67,15 +67,18 @@ def _start(run: DeploymentRun) -> str | None:
     record, engine = run.record, run.engine
     if run.now() < record["createTime"] + START_DELAY:
         return run.wait_until(record["createTime"] + START_DELAY)
-    record["status"], record["startTime"] = "InProgress", run.now()
-    run.set_target("InProgress")
-    if engine.get("rollback"):
-        return "RollbackReroute"
-    run.begin("BeforeInstall")
+    if record["status"] == "Created":
+        record["status"], record["startTime"] = "InProgress", run.now()
+        run.set_target("InProgress")
+        if engine.get("rollback"):
+            return "RollbackReroute"
+        run.begin("BeforeInstall")
     try:
-        spec = parse_appspec(engine["appSpecContent"])
+        spec = parsed_appspec(engine["appSpecContent"])  # off the loop, with limits
     except AppSpecError as error:
         raise DeploymentFailure(error.code, error.message) from None
+    if spec is None:  # still being parsed: look again on the next pass
+        return run.wait_until(0)
     if spec.hooks:
         hooks = ", ".join(f"{event}: {name}" for event, name in spec.hooks.items())
         raise DeploymentFailure("HOOK_EXECUTION_FAILURE", NO_HOOKS_MESSAGE.format(hooks=hooks))
