@@ -49,6 +49,7 @@ from bgkit.local.process import (  # noqa: F401  (re-exported: the local cloud's
 )
 from bgkit.local.provider import RequestContext
 from bgkit.local.services import providers as make_providers
+from bgkit.local.services.elbv2.listeners import OFFSET_META
 from bgkit.local.store import Store
 
 log = logging.getLogger("bgkit.local")
@@ -90,6 +91,7 @@ class LocalCloud:
         self.port = port
         self.listener_offset = listener_offset
         self.store = Store(self.state_dir / STATE_FILE)
+        self.store.set_meta(OFFSET_META, listener_offset)  # ELBv2 refuses ports it cannot serve
         self.clock = Clock(self.store, speed=clock)
         self.ids = Ids(self.store)
         self.providers = make_providers()

@@ -46,6 +46,7 @@ from bgkit.local.dataplane.runtime import ENDPOINT
 from bgkit.local.services.elbv2.models import LISTENER, LOAD_BALANCER, RULE, TARGET, TARGET_GROUP
 
 log = logging.getLogger("bgkit.local.alb")
+LAST_PORT = 65535
 
 
 @dataclass
@@ -234,12 +235,25 @@ class AlbDataPlane(Component):
                 await self._stop_server(port)
         for port in self._routes:
             if port not in self._servers:
-                await self._start_server(port)
+                try:
+                    await self._start_server(port)
+                except Exception as error:  # one listener's failure never stops the others
+                    log.exception("starting the listener on host port %d failed", port)
+                    self._errors[port] = f"cannot listen on port {port}: {error}"
         for port in list(self._errors):
             if port not in self._routes:
                 del self._errors[port]
 
     async def _start_server(self, port: int) -> None:
+        if not 0 < port <= LAST_PORT:
+            reason = (
+                f"host port {port} (listener offset + port) is past the last TCP port "
+                f"{LAST_PORT}; choose a smaller listener offset (BGKIT_LISTENER_OFFSET)"
+            )
+            if self._errors.get(port) != reason:
+                log.error("listener not served: %s", reason)
+            self._errors[port] = reason
+            return
         server = web.Server(
             functools.partial(self._handle, port), access_log=None, keepalive_timeout=75.0
         )

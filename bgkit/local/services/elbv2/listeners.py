@@ -58,6 +58,24 @@ def _check_protocol(protocol: str | None, certificates: list[dict[str, Any]] | N
         )
 
 
+#: the store's meta entry the local cloud keeps its listener offset in (host port = offset + port)
+OFFSET_META = "listener_offset"
+LAST_PORT = 65535
+
+
+def check_host_port(ctx: RequestContext, port: int) -> None:
+    """Refuse a listener port the local cloud cannot serve: offset + port past 65535."""
+    offset = int(ctx.store.get_meta(OFFSET_META, 0) or 0)
+    if offset + port > LAST_PORT:
+        raise ServiceError(
+            "ValidationError",
+            f"Listener port {port} would be served on host port {offset + port} (listener offset "
+            f"{offset} + port), past the last TCP port {LAST_PORT}: use a port of at most "
+            f"{LAST_PORT - offset}, or start the local cloud with a smaller listener offset "
+            "(BGKIT_LISTENER_OFFSET).",
+        )
+
+
 class ListenerOperations:
     """CreateListener … SetRulePriorities, mixed into the ELBv2 provider."""
 
@@ -80,6 +98,7 @@ class ListenerOperations:
         if port is None:
             raise ServiceError("ValidationError", "A listener port must be specified")
         check_range(port, "port", 1, 65535)
+        check_host_port(ctx, port)
         _check_protocol(protocol, certificates)
         actions = normalise_actions(ctx, default_actions, balancer, "defaultActions")
         tags = check_tags(tags)
@@ -148,6 +167,7 @@ class ListenerOperations:
             listener["Protocol"] = protocol
         if port is not None:
             check_range(port, "port", 1, 65535)
+            check_host_port(ctx, port)
             for other in listeners_of(ctx, listener["LoadBalancerArn"]):
                 if other["Port"] == port and other["ListenerArn"] != listener_arn:
                     raise ServiceError(
