@@ -26,7 +26,7 @@ import botocore.session
 from aiohttp import web
 from botocore.model import ServiceModel
 
-from bgkit.errors import PortInUseError
+from bgkit.errors import PortInUseError, ServiceError
 from bgkit.local.api.gateway import Gateway
 from bgkit.local.clock import Clock
 from bgkit.local.dataplane import RECONCILE_INTERVAL
@@ -49,6 +49,7 @@ from bgkit.local.process import (  # noqa: F401  (re-exported: the local cloud's
 )
 from bgkit.local.provider import RequestContext
 from bgkit.local.services import providers as make_providers
+from bgkit.local.services.awslambda.models import AWAITED
 from bgkit.local.services.elbv2.listeners import OFFSET_META
 from bgkit.local.store import Store
 
@@ -103,6 +104,7 @@ class LocalCloud:
             self.status,
             request_id=self.ids.request_id,
             after_change=self._changed,
+            complete=self._complete,
         )
         self.started_at = time.time()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -188,6 +190,24 @@ class LocalCloud:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+    async def _complete(
+        self, service: str, operation: str, result: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A call's result once the data plane has finished what it started (a Lambda
+        ``RequestResponse`` invocation, :data:`~bgkit.local.services.awslambda.models.AWAITED`)."""
+        for component in self.components:
+            result = await component.complete(service, operation, result)
+        if AWAITED in result:
+            raise ServiceError(
+                "ServiceException",
+                "The bgkit local cloud runs without its data plane here, so functions do not "
+                "run: invoke with InvocationType='Event' or 'DryRun', or start it with the data "
+                "plane.",
+                status=500,
+                sender_fault=False,
+            )
+        return result
 
     def _changed(self) -> None:
         """After a call that succeeded: wake the data plane (runs on the loop's thread)."""

@@ -30,6 +30,7 @@ from codedeploy_world import (
     revision,
 )
 from ecs_world import TRUST as ECS_TRUST
+from lambda_world import make_function, make_role
 from mistakes_world import (
     ALB_SG,
     alb_security_group,
@@ -73,6 +74,23 @@ def learner(tmp_path) -> Any:
         deploy = make_deploy(cloud, client)
         deploy.ec2 = client("ec2")
         yield deploy
+
+
+def lam(d: Deploy) -> Any:
+    return d.cloud.client("lambda")
+
+
+LAMBDA_ROLE = "arn:aws:iam::123456789012:role/bgkit-lambda"
+
+
+def lambda_role(d: Deploy) -> str:
+    """The validation function's execution role (made by the row's setup, ``with_lambda_role``):
+    it trusts ``lambda.amazonaws.com``."""
+    return LAMBDA_ROLE
+
+
+def with_lambda_role(d: Deploy) -> None:
+    assert make_role(iam(d)) == LAMBDA_ROLE
 
 
 # -- the table ----------------------------------------------------------------------------------
@@ -565,6 +583,55 @@ MISTAKES = [
         "DeploymentAlreadyCompletedException",
         "The deployment is already complete.",
         setup=succeeded,
+    ),
+    # Lambda: the validation function of the hooks (notebook 10); messages as Lambda answers
+    # them (CreateFunction in the Lambda API reference; its errors in botocore's lambda model)
+    Mistake(
+        "lambda-package-is-not-a-zip",
+        lambda d: make_function(lam(d), lambda_role(d), Code={"ZipFile": b"def handler(): pass"}),
+        "InvalidParameterValueException",
+        "Could not unzip uploaded file",
+        setup=with_lambda_role,
+    ),
+    Mistake(
+        "lambda-handler-missing",
+        lambda d: make_function(lam(d), lambda_role(d), Handler=None),
+        "InvalidParameterValueException",
+        "Runtime and Handler are mandatory parameters",
+        setup=with_lambda_role,
+    ),
+    Mistake(
+        "lambda-role-trusts-another-service",
+        lambda d: make_function(lam(d), d.world.role_arn),
+        "InvalidParameterValueException",
+        "The role defined for the function cannot be assumed by Lambda.",
+    ),
+    Mistake(
+        "lambda-runtime-that-does-not-run-locally",
+        lambda d: make_function(lam(d), lambda_role(d), Runtime="nodejs22.x"),
+        "InvalidParameterValueException",
+        "runs Python functions with its own interpreter, for the runtimes python3.10",
+        setup=with_lambda_role,
+    ),
+    Mistake(
+        "lambda-runtime-deprecated",
+        lambda d: make_function(lam(d), lambda_role(d), Runtime="python3.8"),
+        "InvalidParameterValueException",
+        "The runtime parameter of python3.8 is no longer supported",
+        setup=with_lambda_role,
+    ),
+    Mistake(
+        "lambda-runtime-misspelled",
+        lambda d: make_function(lam(d), lambda_role(d), Runtime="python-3.12"),
+        "ValidationException",
+        "at 'runtime' failed to satisfy constraint: Member must satisfy enum value set",
+        setup=with_lambda_role,
+    ),
+    Mistake(
+        "lambda-invoke-a-function-not-created",
+        lambda d: lam(d).invoke(FunctionName="bgkit-validate", Payload=b"{}"),
+        "ResourceNotFoundException",
+        "Function not found: arn:aws:lambda:us-east-1:123456789012:function:bgkit-validate",
     ),
     # the wire: what no SDK sends
     Mistake(

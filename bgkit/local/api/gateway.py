@@ -23,13 +23,14 @@ import ipaddress
 import logging
 import re
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
 from aiohttp import web
 from botocore import xform_name
-from botocore.model import ServiceModel
+from botocore.model import OperationModel, ServiceModel
 
 from bgkit.errors import ServiceError, UnknownOperationError
 from bgkit.local.api.protocol import (
@@ -84,6 +85,10 @@ class Gateway:
         status: what ``GET /_bgkit/status`` answers (a small JSON-able dict).
         request_id: makes the id of each response (``x-amzn-RequestId``, ``<RequestId>`` …).
         after_change: called after every call that succeeded (the data plane reconciles).
+        complete: awaited with (service, operation, result) after a call that succeeded and
+            before its answer is written: the data plane finishes what the call started (a
+            Lambda ``RequestResponse`` invocation) without blocking the loop. A
+            :class:`ServiceError` it raises is the call's answer.
     """
 
     def __init__(
@@ -94,6 +99,7 @@ class Gateway:
         status: Callable[[], dict[str, Any]],
         request_id: Callable[[], str],
         after_change: Callable[[], None] = lambda: None,
+        complete: Callable[[str, str, dict[str, Any]], Awaitable[dict[str, Any]]] | None = None,
     ) -> None:
         self.models = models
         self.providers = providers
@@ -101,6 +107,7 @@ class Gateway:
         self.status = status
         self.request_id = request_id
         self.after_change = after_change
+        self.complete = complete
 
     @functools.cached_property
     def signing_names(self) -> dict[str, str]:
@@ -125,15 +132,34 @@ class Gateway:
         body = await request.read()
         http = HttpRequest(
             method=request.method,
-            path=request.path,
+            path=request.rel_url.raw_path,  # still percent-encoded: rest-json labels need it
             query=parse_qs(request.query_string, keep_blank_values=True),
             headers={k.lower(): v for k, v in request.headers.items()},
             body=body,
         )
-        return _to_aiohttp(self.dispatch(http))
+        answer = self._call(http)
+        if isinstance(answer, _Answered) and self.complete is not None:
+            answer = await self._completed(answer)
+        return _to_aiohttp(answer if isinstance(answer, HttpResponse) else answer.response())
 
     def dispatch(self, http: HttpRequest) -> HttpResponse:
-        """Answer one request (no transport involved: tests may call this directly)."""
+        """Answer one request (no transport involved: tests may call this directly; nothing
+        the call starts is awaited)."""
+        answer = self._call(http)
+        return answer if isinstance(answer, HttpResponse) else answer.response()
+
+    async def _completed(self, answer: _Answered) -> HttpResponse:
+        assert self.complete is not None
+        try:
+            result = await self.complete(answer.service, answer.operation.name, answer.result or {})
+        except ServiceError as error:
+            return serialize_error(answer.model, error, answer.request_id, answer.operation)
+        except Exception:
+            log.error("internal failure completing %s\n%s", answer.service, traceback.format_exc())
+            return serialize_error(answer.model, _internal_failure(), answer.request_id)
+        return serialize_result(answer.operation, result, answer.request_id)
+
+    def _call(self, http: HttpRequest) -> HttpResponse | _Answered:
         request_id = self.request_id()
         scope = CREDENTIAL.search(http.headers.get("authorization", ""))
         if scope is None:
@@ -165,16 +191,32 @@ class Gateway:
             return serialize_error(model, error, request_id, operation)
         except Exception:
             log.error("internal failure in %s\n%s", service_name, traceback.format_exc())
-            error = ServiceError(
-                "InternalFailure",
-                "the bgkit local cloud failed on this request (a bug of ours: its log has the "
-                "traceback)",
-                status=500,
-                sender_fault=False,
-            )
-            return serialize_error(model, error, request_id, operation)
+            return serialize_error(model, _internal_failure(), request_id, operation)
         self.after_change()
-        return serialize_result(operation, result, request_id)
+        return _Answered(model, service_name, operation, result, request_id)
+
+
+@dataclass
+class _Answered:
+    """A call that succeeded, before its answer is written."""
+
+    model: ServiceModel
+    service: str
+    operation: OperationModel
+    result: dict[str, Any] | None
+    request_id: str
+
+    def response(self) -> HttpResponse:
+        return serialize_result(self.operation, self.result, self.request_id)
+
+
+def _internal_failure() -> ServiceError:
+    return ServiceError(
+        "InternalFailure",
+        "the bgkit local cloud failed on this request (a bug of ours: its log has the traceback)",
+        status=500,
+        sender_fault=False,
+    )
 
 
 def _unauthenticated(http: HttpRequest, request_id: str) -> HttpResponse:

@@ -26,12 +26,14 @@ class Host(Protocol):
         clock: the local clock (time of records, stop timeouts in local seconds).
         listener_offset: host port of a local listener = offset + listener port.
         state_dir: the state directory (task logs live in its ``tasks/`` folder).
+        endpoint_url: the local cloud's endpoint (``AWS_ENDPOINT_URL`` of Lambda functions).
     """
 
     store: Store
     clock: Clock
     listener_offset: int
     state_dir: Path
+    endpoint_url: str
 
 
 class Component:
@@ -54,6 +56,14 @@ class Component:
         """What it runs now, one dict a thing (a listener, a task process)."""
         return []
 
+    async def complete(
+        self, service: str, operation: str, result: dict[str, Any]
+    ) -> dict[str, Any]:
+        """An API call's result once what it started is done (Lambda's ``RequestResponse``
+        invocations); the endpoint awaits it before answering. Most components pass ``result``
+        on unchanged."""
+        return result
+
 
 #: the longest the data plane waits between two reconciliations, in wall seconds
 RECONCILE_INTERVAL = 0.25
@@ -62,6 +72,7 @@ RECONCILE_INTERVAL = 0.25
 def components() -> list[Component]:
     """A fresh instance of each component of the data plane, in start order."""
     from bgkit.local.dataplane.alb import AlbDataPlane
+    from bgkit.local.dataplane.functions import FunctionsDataPlane
     from bgkit.local.dataplane.runtime import RuntimeDataPlane
 
-    return [RuntimeDataPlane(), AlbDataPlane()]
+    return [RuntimeDataPlane(), AlbDataPlane(), FunctionsDataPlane()]

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 def providers() -> dict[str, Provider]:
     """A fresh provider of each service, by botocore service name."""
+    from bgkit.local.services.awslambda.provider import LambdaProvider
     from bgkit.local.services.codedeploy.provider import CodeDeployProvider
     from bgkit.local.services.ec2.provider import Ec2Provider
     from bgkit.local.services.ecs.provider import EcsProvider
@@ -26,6 +27,6 @@ def providers() -> dict[str, Provider]:
 
     classes: tuple[type[Provider], ...] = (
         StsProvider, IamProvider, Ec2Provider, Elbv2Provider, EcsProvider, CodeDeployProvider,
-        LogsProvider,
+        LogsProvider, LambdaProvider,
     )  # fmt: skip
     return {cls.service: cls() for cls in classes}

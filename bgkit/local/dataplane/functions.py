@@ -1,0 +1,541 @@
+"""Lambda invocations as real local processes, reconciled with the invocation records.
+
+The Lambda provider records each ``Invoke`` as a ``lambda-invocation`` in state ``Queued``
+(:mod:`bgkit.local.services.awslambda.models` holds the transition table).
+:class:`FunctionsDataPlane` runs it — never on the event loop's time: a process is started, then
+watched by a task of the loop that polls it every :data:`POLL` wall seconds:
+
+- the function's code (the ``lambda-code`` record) is unzipped once a package, off the loop, into
+  ``<state dir>/lambda/code/<sha256>/`` — the function's working directory, Lambda's ``/var/task``;
+- each invocation gets ``<state dir>/lambda/invocations/<request id>/`` (``event.json``,
+  ``context.json``, ``output.log``, ``result.json``) and its own process, in a process group of
+  its own (:class:`~bgkit.local.dataplane.processes.TaskProcess`): the local interpreter runs
+  :mod:`.lambda_runtime`, which calls ``handler(event, context)``. Its environment is what Lambda
+  sets (``AWS_REGION``, ``AWS_LAMBDA_FUNCTION_NAME``, ``AWS_LAMBDA_FUNCTION_MEMORY_SIZE``,
+  ``_HANDLER``, ``LAMBDA_TASK_ROOT`` …), the function's variables, credentials and
+  ``AWS_ENDPOINT_URL`` pointing at the local cloud — so boto3 in the function (importable, as in
+  Lambda's runtime) calls the local cloud;
+- its output lines are read as they come, each stamped with the local clock, between
+  ``START RequestId: … Version: $LATEST`` and ``END``/``REPORT`` lines (duration, billed duration,
+  memory size, max memory used);
+- the function's ``Timeout`` is enforced in **wall** seconds, whatever the local clock's speed:
+  the function's own code runs in real time (a ``time.sleep(2)`` takes two real seconds at any
+  speed), so scaling its timeout would kill real work at a fast clock. Past it the process group
+  is killed, the log says ``Task timed out after N.00 seconds`` and the invocation fails
+  (``FunctionError: Unhandled``). What runs on the local clock are the waits *around* functions:
+  retries of failed asynchronous invocations (``ASYNC_RETRY_DELAYS`` of the models), and the
+  hooks' one-hour timeout;
+- at most ``CONCURRENCY`` (of the models) run at once; ``Event``
+  invocations wait their turn in the queue.
+
+``RequestResponse``: the endpoint awaits :meth:`FunctionsDataPlane.complete`, which starts the
+invocation at once and answers once it has finished — other calls and the listeners are served
+meanwhile. State survives a restart: queued invocations run when the local cloud is back; a
+running one whose process survived a crash is adopted (by pid and start time) and its outcome read
+from ``result.json``; one whose process ended with the local cloud runs again when it is an
+``Event`` (Lambda's asynchronous invocations are at least once), and fails when it is a
+``RequestResponse`` (its caller's connection is gone).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import datetime
+import io
+import json
+import logging
+import shutil
+import sys
+import time
+import uuid
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bgkit.local.dataplane import Component, Host
+from bgkit.local.dataplane.processes import Exit, TaskProcess
+from bgkit.local.process import DUMMY_CREDENTIALS
+from bgkit.local.services.awslambda.models import (
+    ASYNC_RETRY_DELAYS,
+    AWAITED,
+    CODE,
+    CONCURRENCY,
+    FINISHED,
+    INVOCATION,
+    invoke_result,
+)
+
+log = logging.getLogger("bgkit.local.functions")
+
+#: wall seconds between two looks at a running invocation
+POLL = 0.02
+RUNTIME = Path(__file__).with_name("lambda_runtime.py")
+LAMBDA_DIR = "lambda"
+#: the most log lines an invocation keeps (the rest are dropped, as a note in the log says)
+MAX_LOG_LINES = 10_000
+
+
+@dataclass
+class Run:
+    """One invocation's process, as the data plane watches it."""
+
+    partition: str
+    key: str
+    directory: Path
+    process: TaskProcess
+    deadline: float
+    started: float
+    timeout: int
+    lines: list[list[Any]] = field(default_factory=list)
+    offset: int = 0
+    max_rss_kb: int = 0
+
+
+def _ms(seconds: float) -> int:
+    return int(seconds * 1000)
+
+
+def _iso(seconds: float) -> str:
+    moment = datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _peak_rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def _unzip(package: bytes, target: Path) -> None:
+    """Unzip a package into ``target`` once (into a fresh folder, then renamed)."""
+    if target.is_dir():
+        return
+    partial = target.with_name(f"{target.name}.{uuid.uuid4().hex}.partial")
+    with zipfile.ZipFile(io.BytesIO(package)) as archive:
+        archive.extractall(partial)
+    try:
+        partial.rename(target)
+    except OSError:  # another pass unzipped it first
+        shutil.rmtree(partial, ignore_errors=True)
+
+
+class FunctionsDataPlane(Component):
+    """Runs the store's Lambda invocations as local processes (see the module docstring).
+
+    Args:
+        wall: the wall clock of timeouts, injectable for tests.
+    """
+
+    name = "invocations"
+
+    def __init__(self, wall: Callable[[], float] = time.time) -> None:
+        self._wall = wall
+        self._host: Host | None = None
+        self._running: dict[str, Run] = {}
+        self._watchers: dict[str, asyncio.Task[None]] = {}
+        self._finished: dict[str, asyncio.Event] = {}
+        self._launching: set[str] = set()
+
+    # -- the Component contract ----------------------------------------------------------------
+
+    async def start(self, host: Host) -> None:
+        self._host = host
+        self._root.mkdir(parents=True, exist_ok=True)
+        for partition, record in self._records():
+            if record["state"] == "Running":
+                self._resume(partition, record)
+
+    async def reconcile(self) -> None:
+        if self._host is None:
+            return
+        now = self._host.clock.now()
+        for partition, record in self._records():
+            if len(self._running) >= CONCURRENCY:
+                break
+            if record["state"] == "Queued" and record["not_before"] <= now:
+                await self._launch(partition, record)
+
+    async def complete(
+        self, service: str, operation: str, result: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The ``Invoke`` answer of a ``RequestResponse`` invocation, once it has finished."""
+        if service != "lambda" or operation != "Invoke" or AWAITED not in result:
+            return result
+        key = result[AWAITED]
+        found = self._find(key)
+        if found is None:
+            return result
+        partition, record = found
+        if record["state"] == "Queued":
+            await self._launch(partition, record)
+        done = self._finished.setdefault(key, asyncio.Event())
+        record = self._record(partition, key)
+        if record is not None and record["state"] not in FINISHED:
+            await done.wait()
+        self._finished.pop(key, None)
+        record = self._record(partition, key)
+        return invoke_result(record) if record is not None else result
+
+    async def stop(self) -> None:
+        """Kill every invocation process; their records stay ``Running`` (see the docstring)."""
+        for watcher in self._watchers.values():
+            watcher.cancel()
+        for watcher in list(self._watchers.values()):
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+        for run in self._running.values():
+            run.process.kill()
+        self._running.clear()
+        self._watchers.clear()
+
+    def status(self) -> list[dict[str, Any]]:
+        """Each running invocation: request id, pid, its folder, wall seconds left."""
+        now = self._wall()
+        return [
+            {
+                "request_id": run.key,
+                "pid": run.process.pid,
+                "directory": str(run.directory),
+                "seconds_left": round(max(0.0, run.deadline - now), 3),
+            }
+            for run in self._running.values()
+        ]
+
+    # -- the store -----------------------------------------------------------------------------
+
+    @property
+    def _root(self) -> Path:
+        assert self._host is not None
+        return self._host.state_dir / LAMBDA_DIR
+
+    def _records(self) -> list[tuple[str, dict[str, Any]]]:
+        assert self._host is not None
+        store = self._host.store
+        found = [
+            (partition, record)
+            for partition in store.partitions(INVOCATION)
+            for record in store.list(partition, INVOCATION)
+        ]
+        return sorted(found, key=lambda item: item[1]["created"])
+
+    def _record(self, partition: str, key: str) -> dict[str, Any] | None:
+        assert self._host is not None
+        return self._host.store.get(partition, INVOCATION, key)
+
+    def _find(self, key: str) -> tuple[str, dict[str, Any]] | None:
+        for partition, record in self._records():
+            if record["request_id"] == key:
+                return partition, record
+        return None
+
+    def _save(self, partition: str, record: dict[str, Any]) -> None:
+        assert self._host is not None
+        with self._host.store.transaction():
+            self._host.store.put(partition, INVOCATION, record["request_id"], record)
+
+    # -- starting ------------------------------------------------------------------------------
+
+    async def _launch(self, partition: str, record: dict[str, Any]) -> None:
+        """Start a queued invocation (once: a second call for the same one does nothing)."""
+        assert self._host is not None
+        key = record["request_id"]
+        if key in self._running or key in self._launching:
+            return
+        self._launching.add(key)
+        try:
+            code = self._host.store.get(partition, CODE, record["_code"])
+            code_dir = self._root / "code" / record["_code"]
+            if code is None:
+                raise FileNotFoundError(f"the package {record['_code']} is gone")
+            await asyncio.to_thread(_unzip, base64.b64decode(code["zip"]), code_dir)
+            directory = self._root / "invocations" / key
+            directory.mkdir(parents=True, exist_ok=True)
+            now_wall = self._wall()
+            facts = self._facts(record, now_wall)
+            (directory / "event.json").write_bytes(base64.b64decode(record["payload"]))
+            (directory / "context.json").write_text(json.dumps(facts))
+            for stale in ("result.json", "output.log"):
+                (directory / stale).unlink(missing_ok=True)
+            process = TaskProcess.spawn(
+                [sys.executable, "-u", str(RUNTIME), str(directory)],
+                self._environment(record, facts, code_dir),
+                0,
+                directory / "output.log",
+                code_dir,
+            )
+        except (OSError, zipfile.BadZipFile, ValueError) as error:
+            self._launching.discard(key)
+            log.warning("invocation %s could not start: %s", key, error)
+            self._end(
+                partition,
+                record,
+                None,
+                {
+                    "errorType": "Runtime.ExitError",
+                    "errorMessage": f"RequestId: {key} Error: the function could not start",
+                },
+            )
+            return
+        run = Run(
+            partition,
+            key,
+            directory,
+            process,
+            now_wall + record["Timeout"],
+            now_wall,
+            record["Timeout"],
+        )
+        self._launching.discard(key)
+        self._start_log(run, record)
+        record.update(
+            state="Running",
+            pid=process.pid,
+            pid_start=process.start,
+            started=now_wall,
+            deadline=run.deadline,
+            log=run.lines,
+        )
+        self._save(partition, record)
+        self._running[key] = run
+        self._watchers[key] = asyncio.create_task(self._watch(run))
+
+    def _facts(self, record: dict[str, Any], now_wall: float) -> dict[str, Any]:
+        name = record["FunctionName"]
+        return {
+            "request_id": record["request_id"],
+            "function_name": name,
+            "function_arn": record["FunctionArn"],
+            "memory_size": record["MemorySize"],
+            "handler": record["Handler"],
+            "log_group": f"/aws/lambda/{name}",
+            "log_stream": self._stream(record),
+            "deadline_ms": _ms(now_wall + record["Timeout"]),
+        }
+
+    def _stream(self, record: dict[str, Any]) -> str:
+        day = datetime.datetime.fromtimestamp(record["created"], datetime.timezone.utc)
+        return f"{day:%Y/%m/%d}/[$LATEST]{record['request_id'].replace('-', '')}"
+
+    def _environment(
+        self, record: dict[str, Any], facts: dict[str, Any], code_dir: Path
+    ) -> dict[str, str]:
+        assert self._host is not None
+        region = record["region"]
+        env = {key: str(value) for key, value in (record.get("Environment") or {}).items()}
+        env.update(
+            {
+                "AWS_REGION": region,
+                "AWS_DEFAULT_REGION": region,
+                "AWS_EXECUTION_ENV": f"AWS_Lambda_{record['Runtime']}",
+                "AWS_LAMBDA_FUNCTION_NAME": record["FunctionName"],
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(record["MemorySize"]),
+                "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+                "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+                "AWS_LAMBDA_LOG_GROUP_NAME": facts["log_group"],
+                "AWS_LAMBDA_LOG_STREAM_NAME": facts["log_stream"],
+                "_HANDLER": record["Handler"],
+                "LAMBDA_TASK_ROOT": str(code_dir),
+                "LAMBDA_RUNTIME_DIR": str(RUNTIME.parent),
+                "TZ": ":UTC",
+                "LANG": "en_US.UTF-8",
+                "AWS_ACCESS_KEY_ID": DUMMY_CREDENTIALS["aws_access_key_id"],
+                "AWS_SECRET_ACCESS_KEY": DUMMY_CREDENTIALS["aws_secret_access_key"],
+                "AWS_SESSION_TOKEN": "bgkit-local-session",
+                "AWS_ENDPOINT_URL": self._host.endpoint_url,
+            }
+        )
+        return env
+
+    def _resume(self, partition: str, record: dict[str, Any]) -> None:
+        """A ``Running`` record after a restart: adopt its process, or settle it."""
+        key = record["request_id"]
+        directory = self._root / "invocations" / key
+        try:
+            process = TaskProcess.adopt(
+                record["pid"], record.get("pid_start"), 0, directory / "output.log"
+            )
+        except (ProcessLookupError, KeyError):
+            if (directory / "result.json").exists():
+                ended = TaskProcess(0, None, 0, directory / "output.log", exit=Exit(None))
+                run = Run(
+                    partition,
+                    key,
+                    directory,
+                    ended,
+                    0,
+                    0,
+                    record["Timeout"],
+                    [list(line) for line in record.get("log", [])],
+                )
+                self._read_output(run, final=True)
+                self._finish(run, timed_out=False)
+            elif record["type"] == "Event":
+                record.update(state="Queued")  # at least once: it runs again
+                self._save(partition, record)
+            else:
+                self._end(
+                    partition,
+                    record,
+                    None,
+                    {
+                        "errorType": "Runtime.ExitError",
+                        "errorMessage": f"RequestId: {key} Error: the local cloud stopped "
+                        "while the function ran",
+                    },
+                )
+            return
+        run = Run(
+            partition,
+            key,
+            directory,
+            process,
+            record["deadline"],
+            record["started"],
+            record["Timeout"],
+            [list(line) for line in record.get("log", [])],
+        )
+        self._running[key] = run
+        self._watchers[key] = asyncio.create_task(self._watch(run))
+
+    # -- watching ------------------------------------------------------------------------------
+
+    async def _watch(self, run: Run) -> None:
+        timed_out = False
+        try:
+            while True:
+                self._read_output(run)
+                run.max_rss_kb = max(run.max_rss_kb, _peak_rss_kb(run.process.pid))
+                if run.process.poll() is not None:
+                    break
+                if not timed_out and self._wall() >= run.deadline:
+                    timed_out = True
+                    run.process.kill()
+                await asyncio.sleep(POLL)
+            self._read_output(run, final=True)
+            self._finish(run, timed_out)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("watching invocation %s failed", run.key)
+
+    def _read_output(self, run: Run, final: bool = False) -> None:
+        assert self._host is not None
+        try:
+            with (run.directory / "output.log").open("rb") as file:
+                file.seek(run.offset)
+                fresh = file.read()
+        except FileNotFoundError:
+            return
+        if not final:
+            fresh = fresh[: fresh.rfind(b"\n") + 1]
+        if not fresh:
+            return
+        run.offset += len(fresh)
+        at = _ms(self._host.clock.now())
+        for line in fresh.decode("utf-8", "replace").splitlines():
+            if len(run.lines) < MAX_LOG_LINES:
+                run.lines.append([at, line.rstrip("\r")])
+
+    def _start_log(self, run: Run, record: dict[str, Any]) -> None:
+        assert self._host is not None
+        run.lines = [list(line) for line in record.get("log", [])]
+        at = _ms(self._host.clock.now())
+        run.lines.append([at, f"START RequestId: {run.key} Version: $LATEST"])
+
+    def _finish(self, run: Run, timed_out: bool) -> None:
+        """Record how an invocation ended (see the transition table of the models)."""
+        self._running.pop(run.key, None)
+        self._watchers.pop(run.key, None)
+        record = self._record(run.partition, run.key)
+        if record is None:
+            return
+        payload: Any
+        ok = False
+        if timed_out:
+            message = (
+                f"{_iso(self._wall())} {run.key} Task timed out after {run.timeout:.2f} seconds"
+            )
+            run.lines.append([_ms(self._host.clock.now()) if self._host else 0, message])
+            payload = {"errorMessage": message}
+        else:
+            try:
+                outcome = json.loads((run.directory / "result.json").read_text())
+                ok, payload = outcome["ok"], outcome["payload"]
+            except (OSError, ValueError, KeyError):
+                code = run.process.poll()
+                status = f"exit status {code.code}" if code and code.code is not None else "exit"
+                payload = {
+                    "errorType": "Runtime.ExitError",
+                    "errorMessage": f"RequestId: {run.key} Error: Runtime exited with error: "
+                    f"{status}",
+                }
+                run.lines.append(
+                    [
+                        run.lines[-1][0] if run.lines else 0,
+                        f"RequestId: {run.key} Error: Runtime exited with error: "
+                        f"{status}\nRuntime.ExitError",
+                    ]
+                )
+        duration = max(0.0, (self._wall() - run.started) * 1000) if run.started else 0.0
+        at = run.lines[-1][0] if run.lines else 0
+        if self._host is not None:
+            at = _ms(self._host.clock.now())
+        run.lines.append([at, f"END RequestId: {run.key}"])
+        run.lines.append(
+            [
+                at,
+                (
+                    f"REPORT RequestId: {run.key}\tDuration: {duration:.2f} ms\tBilled Duration: "
+                    f"{max(1, int(duration + 0.999))} ms\tMemory Size: {record['MemorySize']} MB\t"
+                    f"Max Memory Used: {max(1, run.max_rss_kb // 1024)} MB"
+                ),
+            ]
+        )
+        record["log"] = run.lines
+        result = payload if ok else json.dumps(payload)
+        self._end(run.partition, record, result if ok else None, None if ok else payload)
+
+    def _end(
+        self,
+        partition: str,
+        record: dict[str, Any],
+        answer: str | None,
+        error: dict[str, Any] | None,
+    ) -> None:
+        """Write the end of one attempt: succeeded, failed, or queued again for a retry."""
+        assert self._host is not None
+        key = record["request_id"]
+        if error is None:
+            record.update(
+                state="Succeeded",
+                function_error=None,
+                result=base64.b64encode((answer or "null").encode()).decode(),
+            )
+        else:
+            record.update(
+                state="Failed",
+                function_error="Unhandled",
+                result=base64.b64encode(json.dumps(error).encode()).decode(),
+            )
+            retries = len(ASYNC_RETRY_DELAYS)
+            if record["type"] == "Event" and record["attempt"] <= retries:
+                delay = ASYNC_RETRY_DELAYS[record["attempt"] - 1]
+                record.update(
+                    state="Queued",
+                    attempt=record["attempt"] + 1,
+                    not_before=self._host.clock.now() + delay,
+                )
+        for name in ("pid", "pid_start", "deadline"):
+            record.pop(name, None)
+        self._save(partition, record)
+        done = self._finished.get(key)
+        if done is not None and record["state"] in FINISHED:
+            done.set()
