@@ -1,26 +1,32 @@
 """The AWS permissions the walkthrough needs, one IAM action a line.
 
-:data:`CALLED` is derived from the boto3 calls of :mod:`bgkit.walkthrough` (a test re-derives it
-from the source, so the two cannot drift apart); :data:`PANEL` are the approval panel's buttons;
-:data:`IMPLIED` are the permissions AWS checks on the caller behind those calls — tags given at
-creation, roles passed to ECS and CodeDeploy, service-linked roles made on first use, the
-revision CodeDeploy registers. The README's *Running on AWS* lists :data:`ACTIONS`;
-``bgkit check --target aws`` asks IAM about each (``iam:SimulatePrincipalPolicy``).
+:data:`CALLED` is derived from the boto3 calls of :mod:`bgkit.walkthrough` and of the notebooks'
+code cells (a test re-derives it from the source, so the two cannot drift apart); :data:`PANEL`
+are the approval panel's buttons; :data:`IMPLIED` are the permissions AWS checks on the caller
+behind those calls — tags given at creation, roles passed to ECS and CodeDeploy, service-linked
+roles made on first use, the revision CodeDeploy registers. The README's *Running on AWS* lists
+:data:`ACTIONS`; ``bgkit check --target aws`` asks IAM about each
+(``iam:SimulatePrincipalPolicy``).
 """
 
 from __future__ import annotations
 
 __all__ = ["ACTIONS", "CALLED", "IMPLIED", "PANEL", "policy_document"]
 
-#: made by ``bgkit.walkthrough`` (``sts:GetCallerIdentity`` needs no permission, so is left out)
+#: made by ``bgkit.walkthrough`` and the notebooks (``sts:GetCallerIdentity`` needs no permission,
+#: so is left out)
 CALLED = (
     "codedeploy:BatchGetDeployments",
+    "codedeploy:ContinueDeployment",
     "codedeploy:CreateApplication",
     "codedeploy:CreateDeployment",
+    "codedeploy:CreateDeploymentConfig",
     "codedeploy:CreateDeploymentGroup",
     "codedeploy:DeleteApplication",
+    "codedeploy:DeleteDeploymentConfig",
     "codedeploy:GetApplication",
     "codedeploy:GetDeployment",
+    "codedeploy:GetDeploymentConfig",
     "codedeploy:GetDeploymentGroup",
     "codedeploy:GetDeploymentTarget",
     "codedeploy:ListApplications",
@@ -36,6 +42,7 @@ CALLED = (
     "ec2:DescribeSecurityGroups",
     "ec2:DescribeSubnets",
     "ec2:DescribeVpcs",
+    "ecs:ContinueServiceDeployment",
     "ecs:CreateCluster",
     "ecs:CreateService",
     "ecs:DeleteCluster",

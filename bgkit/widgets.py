@@ -275,6 +275,35 @@ class ApprovalPanel(widgets.VBox):
                 raise TimeoutError(f"deployment {self.deployment_id} is still {now}")
             await asyncio.sleep(min(self.refresh_interval, 0.25))
 
+    async def settled(self, timeout: float = 600.0) -> str:
+        """Keep the panel live until the decision has taken effect; return the phase.
+
+        After *Reroute traffic*: the termination wait (or later). After *Stop and roll back*, or
+        when the ready wait ran out: ``Stopped``, once CodeDeploy's rollback deployment has put
+        the listeners back (it succeeded). A deployment that failed returns ``Failed``.
+
+        Raises:
+            TimeoutError: it did not settle within ``timeout`` wall seconds.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            now = self.refresh()
+            if reached(now, ("TerminationWait",)) or now == "Failed":
+                return now
+            if now == "Stopped" and self._rolled_back():
+                return now
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"deployment {self.deployment_id} is still {now}")
+            await asyncio.sleep(min(self.refresh_interval, 0.25))
+
+    def _rolled_back(self) -> bool:
+        """Whether the deployment's rollback deployment, if it has one, has ended."""
+        info = deployment(self._kit, self.deployment_id)
+        rollback = info.get("rollbackInfo", {}).get("rollbackDeploymentId")
+        if not rollback:
+            return not info.get("autoRollbackConfiguration", {}).get("enabled", False)
+        return deployment(self._kit, rollback)["status"] in FINAL
+
     def _follow(self) -> None:
         """Refresh in the background while the kernel is idle, until the deployment ends."""
         if self._follower is not None:

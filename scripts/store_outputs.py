@@ -1,8 +1,9 @@
 """Store the notebooks' outputs from a clean run on a fresh local cloud (what nbval compares).
 
 Runs the tour (:func:`bgkit.tour.run_tour`), then writes each executed notebook back into
-``notebooks/`` without editor metadata: no execution timings, no widget state, no kernel
-version details. Notebooks that failed are not written back.
+``notebooks/`` without editor metadata — no execution timings, no kernel version details — but
+with the widget state, so that GitHub and nbviewer show the approval panel as it was, not
+``ApprovalPanel(...)``. Notebooks that failed are not written back.
 
     python scripts/store_outputs.py        # every notebook
     python scripts/store_outputs.py 04     # notebooks 00 to 04
@@ -23,7 +24,10 @@ KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "langua
 
 
 def strip(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    widgets = notebook.metadata.get("widgets")
     notebook.metadata = {"kernelspec": KERNELSPEC, "language_info": {"name": "python"}}
+    if widgets:
+        notebook.metadata["widgets"] = widgets
     for cell in notebook.cells:
         cell.metadata.pop("execution", None)
         cell.metadata.pop("collapsed", None)

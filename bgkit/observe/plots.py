@@ -41,38 +41,61 @@ def colour_of(revision: str) -> str:
 
 
 def plot_traffic(
-    frame: pd.DataFrame, marks: Iterable[tuple[float, str]] = (), title: str = ""
+    frame: pd.DataFrame,
+    marks: Iterable[tuple[float, str]] = (),
+    title: str = "",
+    window: float = 10.0,
 ) -> Figure:
-    """One panel per listener port: each request's latency over time, coloured by the revision
-    that answered; failed requests as red crosses; ``marks`` as dashed vertical lines.
+    """One panel per listener port: which revision answered each request, over the seconds
+    around the switch — a dot per request in its revision's lane and colour, failed requests as
+    red crosses in a lane of their own; ``marks`` as dashed vertical lines.
 
     Args:
         frame: a probe's frame (:class:`bgkit.observe.Probe`).
-        marks: ``(time, label)`` pairs, e.g. the reroute.
+        marks: ``(time, label)`` pairs, e.g. the reroute; the first one is the time axis's zero.
         title: the figure's title.
+        window: with a mark, show ``window`` seconds either side of it.
     """
     ports = sorted(frame["port"].unique()) if len(frame) else [80]
-    figure = ShownFigure(figsize=(9, 1.9 * len(ports) + 0.6), layout="constrained")
-    axes = figure.subplots(len(ports), 1, sharex=True, squeeze=False)[:, 0]
     marks = list(marks)
+    zero = marks[0][0] if marks else 0.0
+    failed_all = frame["status"].isna() | (frame["status"].fillna(0) >= 500)
+    revisions = sorted({str(r) for r in frame[~failed_all]["revision"]}, key=_lane_order)
+    lanes = {revision: index for index, revision in enumerate(revisions)}
+    if failed_all.any():
+        lanes["failed"] = len(lanes)
+    figure = ShownFigure(
+        figsize=(9, (0.35 * max(len(lanes), 2) + 0.9) * len(ports) + 0.6), layout="constrained"
+    )
+    axes = figure.subplots(len(ports), 1, sharex=True, squeeze=False)[:, 0]
     for ax, port in zip(axes, ports, strict=True):
         requests = frame[frame["port"] == port]
-        failed = requests["status"].isna() | (requests["status"].fillna(0) >= 500)
+        failed = failed_all[frame["port"] == port]
         for revision, rows in requests[~failed].groupby("revision", sort=True):
-            ax.scatter(rows["time"], rows["latency_ms"], s=8, color=colour_of(str(revision)),
-                       label=str(revision))  # fmt: skip
+            ax.scatter(rows["time"] - zero, [lanes[str(revision)]] * len(rows), s=10,
+                       color=colour_of(str(revision)))  # fmt: skip
         if failed.any():
-            top = max(requests["latency_ms"].max(), 1.0)
-            ax.scatter(requests[failed]["time"], [top] * int(failed.sum()), marker="x", s=30,
-                       color=RED, label="failed")  # fmt: skip
+            ax.scatter(requests[failed]["time"] - zero, [lanes["failed"]] * int(failed.sum()),
+                       marker="x", s=30, color=RED)  # fmt: skip
         for moment, label in marks:
-            ax.axvline(moment, color="black", linestyle="--", linewidth=1)
-            ax.annotate(label, (moment, 1), xycoords=("data", "axes fraction"),
+            ax.axvline(moment - zero, color="black", linestyle="--", linewidth=1)
+            ax.annotate(label, (moment - zero, 1), xycoords=("data", "axes fraction"),
                         xytext=(3, -12), textcoords="offset points", fontsize=8)  # fmt: skip
-        ax.set_ylabel(f"port {port}\nlatency (ms)")
-        ax.legend(loc="upper left", fontsize=8, frameon=False)
-        ax.grid(alpha=0.3)
-    axes[-1].set_xlabel("seconds since the probe started")
+        ax.set_yticks(range(len(lanes)), list(lanes))
+        ax.set_ylim(-0.6, len(lanes) - 0.4)
+        ax.set_ylabel(f"port {port}\nanswered by")
+        ax.grid(axis="x", alpha=0.3)
+    if marks and len(frame):
+        times = frame["time"] - zero
+        axes[-1].set_xlim(max(times.min(), -window) - 0.5, min(times.max(), window) + 0.5)
+        axes[-1].set_xlabel(f"seconds from the {marks[0][1]} (each dot a request)")
+    else:
+        axes[-1].set_xlabel("seconds since the probe started (each dot a request)")
     if title:
         figure.suptitle(title)
     return figure
+
+
+def _lane_order(revision: str) -> tuple[int, str]:
+    """Nginx (the original) in the bottom lane, then the FizzBuzz revisions, ``-`` last."""
+    return (0 if revision == "nginx" else 2 if revision == "-" else 1, revision)

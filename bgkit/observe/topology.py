@@ -19,8 +19,8 @@ from matplotlib.patches import FancyBboxPatch
 
 from bgkit.observe.frames import listeners_frame, target_group_names
 from bgkit.observe.plots import BLUE, GREEN, GREY, ShownFigure
+from bgkit.walkthrough import existing
 from bgkit.walkthrough.deploy import deployment_target
-from bgkit.walkthrough.naming import names
 from bgkit.walkthrough.prerequisites import REVISION_TAG
 
 __all__ = ["COLUMNS", "LISTENER_ROLES", "plot_topology", "topology_frame"]
@@ -48,8 +48,8 @@ def _task_sets(kit: Any, deployment_id: str | None) -> pd.DataFrame:
     """The service's task sets by target group: ``task set`` (blue/green), ``revision``,
     ``task definition``, ``running``."""
     ecs = kit.client("ecs")
-    found = ecs.describe_services(cluster=names(kit).cluster, services=[names(kit).service])
-    sets = [s for service in found["services"] for s in service.get("taskSets", [])]
+    service = existing.service(kit)
+    sets = service.get("taskSets", []) if service else []
     labels: dict[str, str] = {}
     if deployment_id is not None:
         target = deployment_target(kit, deployment_id) or {}

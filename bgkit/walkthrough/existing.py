@@ -65,10 +65,13 @@ def cluster(kit: Any) -> dict[str, Any] | None:
 
 
 def service(kit: Any) -> dict[str, Any] | None:
-    """``<prefix>-service`` while it is ``ACTIVE``, as ``DescribeServices`` shows it."""
-    found = kit.client("ecs").describe_services(
-        cluster=names(kit).cluster, services=[names(kit).service]
-    )
+    """``<prefix>-service`` while it is ``ACTIVE``, as ``DescribeServices`` shows it (``None``
+    too when the cluster does not exist)."""
+    ecs = kit.client("ecs")
+    try:
+        found = ecs.describe_services(cluster=names(kit).cluster, services=[names(kit).service])
+    except ecs.exceptions.ClusterNotFoundException:
+        return None
     return next((item for item in found["services"] if item["status"] == "ACTIVE"), None)
 
 

@@ -1,11 +1,14 @@
-"""The list of AWS permissions is the walkthrough's boto3 calls, and the README shows it."""
+"""The list of AWS permissions is the boto3 calls of the walkthrough and of the notebooks' code
+cells (where the requests each step is about are made), and the README shows it."""
 
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
+import nbformat
 
 from bgkit import permissions
 
@@ -46,11 +49,22 @@ def _client_call(node: ast.AST) -> str | None:
     return None
 
 
-def walkthrough_actions() -> set[str]:
-    """Every IAM action of a boto3 call in ``bgkit/walkthrough/*.py``."""
-    calls: set[tuple[str, str]] = set()
+def sources() -> Iterator[ast.AST]:
+    """``bgkit/walkthrough/*.py``, and each notebook's code cells as one module (top-level
+    ``await`` allowed, as IPython allows it)."""
     for path in sorted((ROOT / "bgkit" / "walkthrough").glob("*.py")):
-        tree = ast.parse(path.read_text())
+        yield ast.parse(path.read_text())
+    flags = ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb")):
+        cells = nbformat.read(path, as_version=4).cells
+        code = "\n".join(c.source for c in cells if c.cell_type == "code")
+        yield compile(code, str(path), "exec", flags)
+
+
+def walkthrough_actions() -> set[str]:
+    """Every IAM action of a boto3 call in ``bgkit/walkthrough/*.py`` or a notebook's cells."""
+    calls: set[tuple[str, str]] = set()
+    for tree in sources():
         variables = _client_variables(tree)
         for node in ast.walk(tree):
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):

@@ -52,6 +52,14 @@ def test_plot_traffic_is_a_figure_with_a_panel_per_port():
     assert [ax.get_ylabel().split("\n")[0] for ax in figure.axes] == ["port 80", "port 8080"]
 
 
+def test_plot_traffic_shows_which_revision_answered_around_the_mark():
+    figure = observe.plot_traffic(traffic(), [(0.25, "reroute")])
+    lanes = [t.get_text() for t in figure.axes[0].get_yticklabels()]
+    assert lanes == ["nginx", "fizzbuzz", "failed"]
+    assert figure.axes[-1].get_xlabel().startswith("seconds from the reroute")
+    assert figure.axes[-1].get_xlim()[0] < -0.25 < 0.25 < figure.axes[-1].get_xlim()[1]
+
+
 def rerouted() -> pd.DataFrame:
     """After a reroute: both listeners forward to tg-2 (green) at 100 and tg-1 (blue) at 0, so
     two arrows cross between the listeners and the target groups."""

@@ -267,3 +267,15 @@ def test_repr_is_stable_text(codedeploy):
     bundle = panel._repr_mimebundle_()
     assert bundle["text/plain"] == "ApprovalPanel(deployment_id='d-1')"
     assert "application/vnd.jupyter.widget-view+json" in bundle
+
+
+def test_settled_after_a_reroute_is_the_termination_wait(codedeploy):
+    panel = ApprovalPanel(FakeKit(codedeploy), "d-1")
+    panel.reroute()
+    assert run(panel.settled(timeout=5)) == "TerminationWait"
+
+
+def test_settled_after_a_rollback_is_stopped_once_the_rollback_ended(codedeploy):
+    panel = ApprovalPanel(FakeKit(codedeploy), "d-1")
+    panel.roll_back()
+    assert run(panel.settled(timeout=5)) == "Stopped"
