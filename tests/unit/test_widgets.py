@@ -154,7 +154,7 @@ class FakeEcs:
             "stabilityStatus": "STEADY_STATE",
             "loadBalancers": [{"targetGroupArn": "tg1"}],
         }
-        return {"services": [{"taskSets": [task_set]}]}
+        return {"services": [{"status": "ACTIVE", "taskSets": [task_set]}]}
 
     def describe_task_definition(self, **_: Any) -> dict[str, Any]:
         return {"taskDefinition": {}, "tags": [{"key": "bgkit:revision", "value": "nginx"}]}
