@@ -272,3 +272,34 @@ def test_an_event_invocation_accepted_before_a_restart_runs_after_it(tmp_path):
     with LocalCloud(state, port=0, listener_offset=0) as cloud:
         messages = wait_for("the log events", lambda: log_messages(cloud.client("logs")))
         assert "after the restart" in messages
+
+
+HOOK = """
+def handler(event, context):
+    return {"hookStatus": "SUCCEEDED", "got": event}
+"""
+
+
+def test_another_service_invokes_asynchronously_and_reads_the_outcome(cloud, lam, role):
+    """What the hooks of CodeDeploy and ECS build on: Lambda's Invoke through ``ctx.call``, the
+    request id it gives back, and the outcome in Lambda's models."""
+    from bgkit.local.services.awslambda.models import invocation_outcome
+
+    make_function(lam, role, source=HOOK)
+    ctx = cloud.context("ecs", "advance", "us-east-1")
+    with cloud.store.transaction():
+        answered = ctx.call(
+            "lambda", "Invoke", caller="ecs.amazonaws.com", function_name="bgkit-fn",
+            invocation_type="Event", payload=b'{"executionDetails": {"lifecycleStage": "X"}}',
+        )  # fmt: skip
+    assert answered["StatusCode"] == 202
+    request_id = answered["_request_id"]
+    outcome = wait_for(
+        "the hook's answer",
+        lambda: (o := invocation_outcome(ctx, request_id)) and o["state"] == "Succeeded" and o,
+    )
+    assert json.loads(outcome["result"]) == {
+        "hookStatus": "SUCCEEDED",
+        "got": {"executionDetails": {"lifecycleStage": "X"}},
+    }
+    assert outcome["function_error"] is None

@@ -8,7 +8,7 @@ in state ``Queued`` (:mod:`.models`). The data plane runs it as a process of its
 the local cloud uses to invoke a function asynchronously (CodeDeploy's and ECS's hooks), through
 ``ctx.call("lambda", "Invoke", caller=…, function_name=…, invocation_type="Event", payload=…)``,
 whose result carries the invocation's request id under ``_request_id`` (not a member of the output
-shape, so it never reaches the wire); :func:`invocation_outcome` reads how it ended.
+shape, so it never reaches the wire); ``models.invocation_outcome`` reads how it ended.
 
 Logs: once an invocation has finished, the provider's ``advance`` puts its log into the function's
 log group ``/aws/lambda/<name>`` (created when missing, as Lambda does with the basic execution
@@ -35,7 +35,7 @@ from bgkit.local.services.awslambda.models import (
     require_function,
 )
 
-__all__ = ["invocation_outcome", "invoke", "queue_invocation", "ship_logs"]
+__all__ = ["invoke", "queue_invocation", "ship_logs"]
 
 LAMBDA = "lambda.amazonaws.com"
 MAX_SYNC_PAYLOAD = 6 * 1024 * 1024
@@ -140,20 +140,6 @@ def invoke(
     if kind == "Event":
         return {"StatusCode": 202, "_request_id": request_id}
     return {"StatusCode": 200, "ExecutedVersion": "$LATEST", AWAITED: request_id}
-
-
-def invocation_outcome(ctx: RequestContext, request_id: str) -> dict[str, Any] | None:
-    """How an invocation stands: ``{"state", "function_error", "result"}`` (the result is the
-    function's answer as JSON text, or AWS's error payload), or ``None`` when unknown."""
-    record = invocations(ctx).get(request_id)
-    if record is None:
-        return None
-    result = base64.b64decode(record.get("result") or "").decode("utf-8", "replace")
-    return {
-        "state": record["state"],
-        "function_error": record.get("function_error"),
-        "result": result if record["state"] in FINISHED else None,
-    }
 
 
 def _stream_name(record: dict[str, Any]) -> str:

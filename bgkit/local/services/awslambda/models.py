@@ -27,6 +27,15 @@ data plane (which runs it, :mod:`bgkit.local.dataplane.functions`):
                 again while it has retries left (:data:`ASYNC_RETRY_DELAYS`)
 ==============  =================================================================================
 
+Invoking from another service (the hooks of CodeDeploy and ECS): call Lambda's own operation,
+``ctx.call("lambda", "Invoke", caller="codedeploy.amazonaws.com", function_name=…,
+invocation_type="Event", payload=json.dumps(event).encode())`` — the same checks as a user's
+call, a 404 for a missing function — and keep ``result["_request_id"]``; on each ``advance``, read
+:func:`invocation_outcome` (``None`` while it is unknown; ``state`` ``Queued``/``Running`` while it
+runs; ``Succeeded`` with the function's return value as JSON text, which is what ECS's lifecycle
+hooks read, or ``Failed`` with AWS's error payload). The function's ``Timeout`` is wall seconds;
+a hook's own timeout (one hour) belongs to the calling engine, on the local clock.
+
 A finished invocation keeps its log (``log``: ``[[local ms, line], …]`` with START, END and
 REPORT) until the Lambda provider has shipped it to CloudWatch Logs (``shipped``).
 """
@@ -54,6 +63,7 @@ __all__ = [
     "function_arn",
     "function_name_of",
     "functions",
+    "invocation_outcome",
     "invocations",
     "invoke_result",
     "log_tail",
@@ -152,3 +162,17 @@ def invoke_result(record: dict[str, Any]) -> dict[str, Any]:
     if record.get("log_type") == "Tail":
         result["LogResult"] = log_tail(record)
     return result
+
+
+def invocation_outcome(ctx: RequestContext, request_id: str) -> dict[str, Any] | None:
+    """How an invocation stands: ``{"state", "function_error", "result"}`` (the result is the
+    function's answer as JSON text, or AWS's error payload), or ``None`` when unknown."""
+    record = invocations(ctx).get(request_id)
+    if record is None:
+        return None
+    result = base64.b64decode(record.get("result") or "").decode("utf-8", "replace")
+    return {
+        "state": record["state"],
+        "function_error": record.get("function_error"),
+        "result": result if record["state"] in FINISHED else None,
+    }
