@@ -109,10 +109,14 @@ def down() -> None:
 def reset() -> None:
     """Stop the local cloud and delete its state."""
     settings = _settings()
-    if server.reset_state(settings):
+    result = server.reset_state(settings)
+    if result.deleted:
         click.echo(f"deleted the local cloud's state in {settings.state_dir}")
     else:
         click.echo(f"no state to delete in {settings.state_dir}")
+    if result.kept:
+        names = ", ".join(path.name for path in result.kept)
+        click.echo(f"left what the local cloud did not make there: {names}")
 
 
 @local.command()

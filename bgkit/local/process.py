@@ -2,8 +2,13 @@
 
 Light on purpose: the ``bgkit`` command and :func:`bgkit.connect` use it to start or find the
 local cloud without importing the local cloud itself (its server, aiohttp and the providers load
-only in the process that serves). The background process writes ``local-cloud.json`` (pid,
-port, …) in its state directory once it answers, and removes it when it stops.
+only in the process that serves). The background process writes ``local-cloud.json`` (pid, its
+start time, port, …) in its state directory once it answers, and removes it when it stops.
+
+Only its own process and files are touched: a recorded pid is signalled only while it is still
+that local cloud (:func:`is_local_cloud`: the same start time, a bgkit command line), ``reset``
+deletes only the files a local cloud makes (:data:`MADE`) and says which others it left, and an
+existing state directory keeps its mode (a new one is 0700, its files 0600).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Collection
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,14 +38,84 @@ DUMMY_CREDENTIALS = {"aws_access_key_id": "bgkit", "aws_secret_access_key": "bgk
 TASKS_DIR = "tasks"
 #: where the endpoint tells about itself (no credentials needed; a page cannot read it cross-origin)
 STATUS_PATH = "/_bgkit/status"
+#: the files a local cloud makes in its state directory (glob patterns), all ``reset`` deletes
+MADE = (
+    STATE_FILE,
+    f"{STATE_FILE}-wal",
+    f"{STATE_FILE}-shm",
+    f"{STATE_FILE}-journal",
+    f"{STATE_FILE}.corrupt-*",
+    PID_FILE,
+    LOG_FILE,
+    f"{TASKS_DIR}/*.log",
+)
+#: folders a local cloud makes and fills wholly (the Lambda data plane's functions), deleted whole
+MADE_TREES = ("lambda",)
 
 
 def prepare_state_dir(state_dir: Path) -> Path:
-    """Create the state directory, private to the user (0700)."""
+    """Create the state directory private to the user (0700); an existing one keeps its mode."""
     state_dir = Path(state_dir)
-    state_dir.mkdir(parents=True, exist_ok=True)
-    state_dir.chmod(0o700)
+    if not state_dir.is_dir():
+        state_dir.mkdir(parents=True, mode=0o700)
+        state_dir.chmod(0o700)  # whatever the umask
     return state_dir
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path``, a file only the user may read (0600)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as file:
+        file.write(text)
+    path.chmod(0o600)
+
+
+def proc_start_time(pid: int, *, zombie: bool = False) -> int | None:
+    """When a live process started, in clock ticks since boot, from ``/proc/<pid>/stat``.
+
+    Args:
+        pid: the process id.
+        zombie: give a zombie's start time too (it has exited but is not reaped yet).
+
+    Returns:
+        The start time, or ``None`` when no such process runs (or it is a zombie), or when the
+        system has no ``/proc``.
+    """
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return None
+    # "pid (comm) state ppid …": comm may hold spaces and parentheses; the fields after the last
+    # ")" are state (3rd field) … starttime (22nd).
+    fields = stat[stat.rindex(")") + 2 :].split()
+    if fields[0] in ("Z", "X") and not zombie:
+        return None
+    return int(fields[19])
+
+
+def has_proc() -> bool:
+    """Whether this system has Linux's ``/proc`` (start times and command lines)."""
+    return Path("/proc/self/stat").exists()
+
+
+def is_local_cloud(recorded: dict[str, Any]) -> bool:
+    """Whether the pid of a pid file is still the local cloud that wrote it.
+
+    Its start time must be the recorded one and its command line a bgkit one; without ``/proc``
+    (macOS) a live pid is taken on trust.
+    """
+    pid = recorded.get("pid")
+    if not isinstance(pid, int) or not pid_alive(pid):
+        return False
+    if not has_proc():
+        return True
+    if proc_start_time(pid) != recorded.get("proc_start"):
+        return False
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return any(b"bgkit" in part for part in argv)
 
 
 def port_in_use_message(port: int) -> str:
@@ -92,7 +168,7 @@ def read_status(settings: Settings) -> dict[str, Any] | None:
         recorded = json.loads(pid_file.read_text())
     except (FileNotFoundError, json.JSONDecodeError):
         return None
-    if not pid_alive(recorded["pid"]):
+    if not is_local_cloud(recorded):
         return None
     live = fetch_status(recorded["endpoint"])
     return live if live and live.get("pid") == recorded["pid"] else None
@@ -161,35 +237,82 @@ def stop_background(settings: Settings, timeout: float = 30.0) -> int:
     """Stop the background local cloud of ``settings.state_dir``; return the pid it had.
 
     Raises:
-        NotRunningError: none runs there.
+        NotRunningError: none runs there (a pid file naming a pid that is now another program
+            is removed, and that program is left alone).
     """
-    pid_file = Path(settings.state_dir) / PID_FILE
+    state_dir = Path(settings.state_dir)
+    pid_file = state_dir / PID_FILE
     try:
-        pid = json.loads(pid_file.read_text())["pid"]
-    except (FileNotFoundError, json.JSONDecodeError, KeyError):
-        raise NotRunningError(f"no local cloud runs with state in {settings.state_dir}") from None
-    if not pid_alive(pid):
+        recorded = json.loads(pid_file.read_text())
+        pid = recorded["pid"]
+    except (FileNotFoundError, json.JSONDecodeError, KeyError, TypeError):
+        raise NotRunningError(f"no local cloud runs with state in {state_dir}") from None
+    if not is_local_cloud(recorded):
         pid_file.unlink(missing_ok=True)
-        raise NotRunningError(f"no local cloud runs with state in {settings.state_dir}")
+        if pid_alive(pid):
+            raise NotRunningError(
+                f"no local cloud runs with state in {state_dir}: its pid file named pid {pid}, "
+                "which is now another program, not this local cloud; it was left alone"
+            )
+        raise NotRunningError(f"no local cloud runs with state in {state_dir}")
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
-    while pid_alive(pid) and time.monotonic() < deadline:
+    while is_local_cloud(recorded) and time.monotonic() < deadline:
         time.sleep(0.05)
-    if pid_alive(pid):
+    if is_local_cloud(recorded):
         os.kill(pid, signal.SIGKILL)
+    while _not_reaped(pid, recorded.get("proc_start")) and time.monotonic() < deadline + 5:
+        time.sleep(0.05)  # its parent (init, once `bgkit local up` has exited) reaps it
     pid_file.unlink(missing_ok=True)
     return pid
 
 
-def reset_state(settings: Settings) -> bool:
-    """Stop the local cloud if it runs and delete its state; whether there was state."""
+def _not_reaped(pid: int, start: int | None) -> bool:
+    """Whether ``pid`` is still the process that started at ``start``, a zombie included."""
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # our child (a test's): reap it
+    if has_proc():
+        return proc_start_time(pid, zombie=True) == start
+    return pid_alive(pid)
+
+
+@dataclass
+class Reset:
+    """What :func:`reset_state` did.
+
+    Attributes:
+        deleted: whether there was state to delete.
+        kept: what the state directory holds that the local cloud did not make (left there).
+    """
+
+    deleted: bool
+    kept: list[Path] = field(default_factory=list)
+
+
+def reset_state(settings: Settings) -> Reset:
+    """Stop the local cloud if it runs and delete the files it made (:data:`MADE`), nothing else.
+
+    The state directory goes too when nothing else is left in it.
+    """
     with contextlib.suppress(NotRunningError):
         stop_background(settings)
     state_dir = Path(settings.state_dir)
-    if not state_dir.exists():
-        return False
-    shutil.rmtree(state_dir)
-    return True
+    if not state_dir.is_dir():
+        return Reset(False)
+    made = [path for pattern in MADE for path in state_dir.glob(pattern) if path.is_file()]
+    for path in made:
+        path.unlink(missing_ok=True)
+    for name in MADE_TREES:
+        tree = state_dir / name
+        if tree.is_dir() and not tree.is_symlink():
+            shutil.rmtree(tree)
+            made.append(tree)
+    with contextlib.suppress(OSError):  # only when empty
+        (state_dir / TASKS_DIR).rmdir()
+    kept = sorted(state_dir.iterdir())
+    if not kept:
+        state_dir.rmdir()
+    return Reset(bool(made), kept)
 
 
 def task_logs_dir(settings: Settings) -> Path:

@@ -41,11 +41,13 @@ from bgkit.local.process import (  # noqa: F401  (re-exported: the local cloud's
     port_in_use_message,
     port_is_free,
     prepare_state_dir,
+    proc_start_time,
     read_status,
     reset_state,
     server_arguments,
     start_background,
     stop_background,
+    write_private,
 )
 from bgkit.local.provider import RequestContext
 from bgkit.local.services import providers as make_providers
@@ -302,7 +304,9 @@ class LocalCloud:
             loop.add_signal_handler(sig, stop.set)
         await self._start()
         pid_file = self.state_dir / PID_FILE
-        pid_file.write_text(json.dumps(self.status()))
+        # its start time too: `down` signals the pid only while it is still this process
+        started = proc_start_time(os.getpid())
+        write_private(pid_file, json.dumps({**self.status(), "proc_start": started}))
         log.info("bgkit local cloud serving on %s (pid %d)", self.endpoint_url, os.getpid())
         try:
             await stop.wait()

@@ -13,6 +13,7 @@ ids drawn included, so a refusal changes nothing.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -40,6 +41,9 @@ class Store:
 
     def __init__(self, path: Path | str | None = None) -> None:
         self.path = Path(path) if path is not None else None
+        if self.path is not None and not self.path.exists():
+            # private to the user; SQLite gives its -wal and -shm files the same mode
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
         self._db = sqlite3.connect(
             str(path) if path is not None else ":memory:",
             isolation_level=None,

@@ -26,34 +26,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bgkit.local.process import pid_alive
+from bgkit.local.process import has_proc, pid_alive, proc_start_time
 
 __all__ = ["Exit", "TaskProcess", "check_creatable", "pid_runs", "proc_start_time"]
 
 #: variables of this process a task keeps, as a container has its own PATH, locale and HOME
 INHERITED = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "HOME", "SYSTEMROOT")
-
-
-def proc_start_time(pid: int) -> int | None:
-    """When a live process started, in clock ticks since boot, from ``/proc/<pid>/stat``.
-
-    Args:
-        pid: the process id.
-
-    Returns:
-        The start time, or ``None`` when no such process runs (or it is a zombie), or when the
-        system has no ``/proc``.
-    """
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError, PermissionError):
-        return None
-    # "pid (comm) state ppid …": comm may hold spaces and parentheses; the fields after the last
-    # ")" are state (3rd field) … starttime (22nd).
-    fields = stat[stat.rindex(")") + 2 :].split()
-    if fields[0] in ("Z", "X"):
-        return None
-    return int(fields[19])
 
 
 def check_creatable(argv: Sequence[str], env: Mapping[str, str]) -> None:
@@ -75,10 +53,6 @@ def check_creatable(argv: Sequence[str], env: Mapping[str, str]) -> None:
             raise ValueError(f"the value of environment variable {name!r} holds a NUL byte")
 
 
-def _has_proc() -> bool:
-    return Path("/proc/self/stat").exists()
-
-
 def pid_runs(pid: int, start: int | None) -> bool:
     """Whether ``pid`` is still the live process that started at ``start``.
 
@@ -86,7 +60,7 @@ def pid_runs(pid: int, start: int | None) -> bool:
         pid: the process id.
         start: its start time as :func:`proc_start_time` gave it (``None`` without ``/proc``).
     """
-    if _has_proc():
+    if has_proc():
         now = proc_start_time(pid)
         return now is not None and now == start
     return pid_alive(pid)
