@@ -1,5 +1,7 @@
 """The approval step as a learner sees it: JupyterLab in headless Chromium, the walkthrough run
-from the *Run* menu, and the approval panel's buttons clicked in the rendered widget.
+from the *Run* menu, and the approval panel's buttons clicked in the rendered widget — both of
+05's buttons, one run each (*Stop and roll back* first, then *Reroute traffic*), every later cell
+running clean after either; then 06's *Stop and roll back*.
 
 The kernels run without ``BGKIT_AUTOPILOT``, so ``await panel.decision()`` waits for the click;
 these tests prove it (the cell after it has not run until the button is pressed). Screenshots go
@@ -139,12 +141,43 @@ def approve(page: Any, lab: Lab, before_approval: dict[str, dict[str, Any]]) -> 
 
 
 @pytest.mark.timeout(420)
+def test_stop_and_roll_back_in_05_the_later_cells_say_what_happened(
+    approve: Notebook, page: Any, screenshots: Path, timings: dict[str, float]
+) -> None:
+    """Notebook 05 from *Run All Cells*, and *Stop and roll back* pressed instead of *Reroute
+    traffic*: every later cell runs without an error; port 80 still serves Nginx, and the
+    terminate step says there is nothing to terminate."""
+    notebook = approve
+    notebook.run_all()
+    panel = panel_of(notebook)
+    wait_for_phase(panel, "Ready")
+    decision = notebook.cell("await panel.decision(")
+    assert_waits_for_click(notebook, decision, notebook.next_code_cell("await panel.decision("))
+
+    clicked = time.monotonic()
+    panel.locator("button.widget-button", has_text="Stop and roll back").click()
+    decision.locator(".jp-OutputArea-output", has_text="'rollback'").wait_for()
+    notebook.cell("await panel.settled()").locator(
+        ".jp-OutputArea-output", has_text="Stopped"
+    ).wait_for(timeout=NOTEBOOK_TIMEOUT * 1000)
+    notebook.wait_all_run(NOTEBOOK_TIMEOUT)
+    timings[f"{notebook.name}: roll back, click to the end"] = time.monotonic() - clicked
+    after = notebook.cells("observe.compare_ports(kit)")[1]
+    assert ports_shown(after) == {80: "nginx", 8080: "nginx"}, "the rollback put 8080 back too"
+    terminate = notebook.cell("TERMINATION_WAIT")
+    assert "Nothing to terminate" in notebook.outputs(terminate)
+    wait_for_phase(panel, "Stopped")
+    shoot(page, panel, screenshots, "approval-panel-rolled-back")
+
+
+@pytest.mark.timeout(420)
 def test_reroute_traffic_after_the_click_port_80_serves_fizzbuzz(
     approve: Notebook, page: Any, screenshots: Path, timings: dict[str, float]
 ) -> None:
-    """Notebook 05 from *Run All Cells*: the panel reaches ``Ready`` while 80 serves Nginx and
-    8080 FizzBuzz; the run waits for the click; *Reroute traffic* releases it, the deployment
-    reaches its termination wait and port 80 serves FizzBuzz."""
+    """Notebook 05 from *Run All Cells* again (the rolled-back deployment no longer counts, so
+    it deploys anew): the panel reaches ``Ready`` while 80 serves Nginx and 8080 FizzBuzz; the
+    run waits for the click; *Reroute traffic* releases it, the deployment reaches its
+    termination wait and port 80 serves FizzBuzz."""
     notebook = approve
     notebook.run_all()
     panel = panel_of(notebook)
@@ -166,7 +199,7 @@ def test_reroute_traffic_after_the_click_port_80_serves_fizzbuzz(
     timings[f"{notebook.name}: click to decision"] = time.monotonic() - clicked
 
     # the next cell keeps the panel live until the termination wait; then 80 serves FizzBuzz
-    notebook.cell('panel.until("TerminationWait")').locator(
+    notebook.cell("await panel.settled()").locator(
         ".jp-OutputArea-output", has_text="TerminationWait"
     ).wait_for(timeout=NOTEBOOK_TIMEOUT * 1000)
     after = notebook.cells("observe.compare_ports(kit)")[1]
