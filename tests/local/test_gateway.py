@@ -181,6 +181,7 @@ def test_signing_names_come_from_the_served_services_models(cloud):
         "ecs": "ecs",
         "codedeploy": "codedeploy",
         "logs": "logs",
+        "lambda": "lambda",
     }
 
 
