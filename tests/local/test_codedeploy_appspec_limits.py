@@ -7,6 +7,8 @@ CodeDeploy creates a deployment with an unusable AppSpec and fails it asynchrono
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from codedeploy_world import appspec, cloud, make_deploy  # noqa: F401
 
@@ -33,7 +35,11 @@ def test_an_appspec_made_to_exhaust_the_parser_fails_and_the_next_deploys(deploy
     deploy.create_group()
     bad = deploy.deploy(appspec(deploy.fizzbuzz) + extra + "\n")
     deploy.tick(1.0)
-    deploy.settle()
+    for _ in range(100):  # parsed in a worker thread: a few passes at most
+        if deploy.status(bad) != "InProgress":
+            break
+        time.sleep(0.01)
+        deploy.settle()
     info = deploy.info(bad)
     assert info["status"] == "Failed", info
     assert info["errorInformation"]["code"] == "INVALID_REVISION"
@@ -43,3 +49,17 @@ def test_an_appspec_made_to_exhaust_the_parser_fails_and_the_next_deploys(deploy
     for _ in range(10):
         deploy.settle()
     assert deploy.events(good)["AllowTraffic"] == "Succeeded", deploy.events(good)
+
+
+def test_an_appspec_naming_another_region_s_task_definition_fails(deploy):
+    # an ARN is read whole (AWS General Reference, "Amazon Resource Names")
+    deploy.create_group()
+    other = deploy.fizzbuzz.replace(":us-east-1:", ":us-west-2:")
+    deployment = deploy.deploy(appspec(other))
+    deploy.tick(1.0)
+    deploy.settle()
+    info = deploy.info(deployment)
+    assert info["status"] == "Failed", info
+    assert info["errorInformation"]["code"] == "ECS_UPDATE_ERROR"
+    assert "TaskDefinition not found" in info["errorInformation"]["message"]
+    assert [s["taskDefinition"] for s in deploy.task_sets()] == [deploy.world.task_definition]

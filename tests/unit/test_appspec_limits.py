@@ -91,3 +91,26 @@ def test_a_few_aliases_are_fine():
     content = "info: &info {ContainerName: app, ContainerPort: 80}\n" + content
     spec = parse_appspec(content)
     assert (spec.container_name, spec.container_port) == ("app", 80)
+
+
+def large_valid() -> str:
+    """A valid AppSpec past :data:`appspec.SYNC_BYTES`, so it is parsed in a worker thread."""
+    padding = "".join(f"  - {{key{i}: value{i}}}\n" for i in range(appspec.SYNC_BYTES // 20))
+    return VALID + "Extra:\n" + padding
+
+
+def test_a_large_appspec_is_parsed_off_the_callers_thread():
+    content = large_valid()
+    for _ in range(1000):
+        spec = appspec.parsed_appspec(content)
+        if spec is not None:
+            break
+    assert spec is not None and spec.task_definition == TD
+
+
+def test_a_parse_past_the_time_limit_fails(monkeypatch):
+    monkeypatch.setattr(appspec, "PARSE_TIMEOUT", 0.0)
+    monkeypatch.setattr(appspec, "PARSE_WAIT", 0.0)
+    with pytest.raises(AppSpecError, match="took longer than 0 seconds"):
+        while appspec.parsed_appspec(large_valid()) is None:
+            pass

@@ -63,7 +63,9 @@ MAX_NODES = 20_000
 #: wall seconds a parse may take before the deployment fails
 PARSE_TIMEOUT = 10.0
 #: wall seconds :func:`parsed_appspec` waits for a parse before it says "not yet"
-PARSE_WAIT = 0.02
+PARSE_WAIT = 0.05
+#: content up to this size is parsed at once (a few milliseconds at most, within the limits)
+SYNC_BYTES = 2048
 
 
 class AppSpecError(Exception):
@@ -318,7 +320,8 @@ def parsed_appspec(content: str) -> AppSpec | None:
     """:func:`parse_appspec` in a worker thread, so the caller's loop never waits on it.
 
     Call it again until it answers: the first call starts the parse and waits
-    :data:`PARSE_WAIT` for it (an ordinary AppSpec is parsed by then).
+    :data:`PARSE_WAIT` for it. Content of at most :data:`SYNC_BYTES` (an ordinary AppSpec) is
+    parsed at once, as the limits bound its work to a few milliseconds.
 
     Returns:
         The :class:`AppSpec`, or ``None`` while it is being parsed.
@@ -327,6 +330,8 @@ def parsed_appspec(content: str) -> AppSpec | None:
         AppSpecError: the AppSpec cannot be used, or parsing it took longer than
             :data:`PARSE_TIMEOUT` wall seconds.
     """
+    if len(content) <= SYNC_BYTES:
+        return parse_appspec(content)
     key = sha256_of(content)
     if key not in _parsing:
         _parsing[key] = (_pool.submit(parse_appspec, content), time.monotonic())

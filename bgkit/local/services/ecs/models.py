@@ -154,6 +154,8 @@ def cluster_name(cluster: str | None) -> str:
 def find_cluster(ctx: RequestContext, cluster: str | None) -> dict[str, Any]:
     """The ACTIVE cluster a call names, or ``ClusterNotFoundException``."""
     record = ctx.records(CLUSTER).get(cluster_name(cluster))
+    if record is not None and cluster and cluster.startswith("arn:"):
+        record = record if record["clusterArn"] == cluster else None  # an ARN is read whole
     if record is None or record["status"] != "ACTIVE":
         raise ServiceError("ClusterNotFoundException", "Cluster not found.")
     return record
@@ -203,7 +205,11 @@ def resolve_task_definition(ctx: RequestContext, reference: str) -> dict[str, An
     key = task_definition_key(reference)
     records = ctx.records(TASK_DEFINITION)
     if key is not None:
-        return records.get(key)
+        record = records.get(key)
+        if record is not None and reference.startswith("arn:"):
+            # an ARN is read whole: another region's or account's names nothing here
+            return record if record["taskDefinitionArn"] == reference else None
+        return record
     found = [td for td in records.list() if td["family"] == reference and td["status"] == "ACTIVE"]
     return max(found, key=lambda td: td["revision"]) if found else None
 
