@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from lambda_world import make_function, make_role
+from waiting import wait_for
 
 from bgkit.local.server import LocalCloud
 
@@ -42,16 +43,6 @@ def invoke(lam: Any, payload: Any = None, **options: Any) -> tuple[dict[str, Any
         **options,
     )
     return answered, json.loads(answered["Payload"].read() or b"null")
-
-
-def wait_for(what: str, check: Any, timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def log_messages(logs: Any, name: str = "bgkit-fn") -> list[str]:
