@@ -13,9 +13,11 @@ ids drawn included, so a refusal changes nothing.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,25 +38,65 @@ CREATE TABLE IF NOT EXISTS meta (
 """
 
 
+log = logging.getLogger("bgkit.local.store")
+
+
 class Store:
-    """Records in one SQLite database (a file, or memory when ``path`` is ``None``)."""
+    """Records in one SQLite database (a file, or memory when ``path`` is ``None``).
+
+    A database file that is not a sound SQLite database is never reused: it is moved aside
+    (``<name>.corrupt-<time>``, its ``-wal`` and ``-shm`` files with it), the store starts
+    empty, and :attr:`moved_aside` says where the old one went.
+    """
 
     def __init__(self, path: Path | str | None = None) -> None:
         self.path = Path(path) if path is not None else None
+        self.moved_aside: Path | None = None
+        self._lock = threading.RLock()
+        self._depth = 0
+        try:
+            self._db = self._open()
+        except sqlite3.DatabaseError as error:
+            if self.path is None:
+                raise
+            self.moved_aside = self._move_aside()
+            log.warning(
+                "the state database %s could not be read (%s): it was moved to %s and the local "
+                "cloud starts with empty state; run `bgkit local reset` to delete the old copy",
+                self.path, error, self.moved_aside,
+            )  # fmt: skip
+            self._db = self._open()
+
+    def _open(self) -> sqlite3.Connection:
         if self.path is not None and not self.path.exists():
             # private to the user; SQLite gives its -wal and -shm files the same mode
             os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
-        self._db = sqlite3.connect(
-            str(path) if path is not None else ":memory:",
+        db = sqlite3.connect(
+            str(self.path) if self.path is not None else ":memory:",
             isolation_level=None,
             check_same_thread=False,
         )
-        self._lock = threading.RLock()
-        self._depth = 0
-        if path is not None:
-            self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(SCHEMA)
+        try:
+            if self.path is not None:
+                db.execute("PRAGMA journal_mode=WAL")
+                (verdict,) = db.execute("PRAGMA quick_check").fetchone()
+                if verdict != "ok":
+                    raise sqlite3.DatabaseError(f"integrity check: {verdict}")
+            db.execute("PRAGMA synchronous=FULL")
+            db.executescript(SCHEMA)
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _move_aside(self) -> Path:
+        assert self.path is not None
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+        for suffix in ("", "-wal", "-shm"):
+            source = Path(f"{self.path}{suffix}")
+            if source.exists():
+                source.rename(f"{aside}{suffix}")
+        return aside
 
     def close(self) -> None:
         self._db.close()
