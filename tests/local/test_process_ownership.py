@@ -67,10 +67,12 @@ def test_reset_never_signals_a_process_that_took_the_recorded_pid(tmp_path, stra
 def test_down_stops_the_local_cloud_it_recorded(tmp_path):
     settings = settings_for(tmp_path / "state")
     pid = start_background(settings)["pid"]
-    recorded = json.loads((tmp_path / "state" / PID_FILE).read_text())
-    assert recorded["proc_start"]
-    assert stat.S_IMODE((tmp_path / "state" / PID_FILE).stat().st_mode) == 0o600
-    assert stop_background(settings) == pid
+    try:
+        recorded = json.loads((tmp_path / "state" / PID_FILE).read_text())
+        assert recorded["proc_start"]
+        assert stat.S_IMODE((tmp_path / "state" / PID_FILE).stat().st_mode) == 0o600
+    finally:
+        assert stop_background(settings) == pid
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, 0)  # not our child: nothing to reap, and it is gone
     with pytest.raises(ProcessLookupError):
