@@ -4,25 +4,50 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# the learner's install (the package and what the notebooks need), and the one with the test tools
 INSTALLED := $(VENV)/.installed
+INSTALLED_DEV := $(VENV)/.installed-dev
 
-.PHONY: install lab test lint clean
+# JupyterLab refuses to run as root unless told to: containers and cloud VMs run as root.
+USER_ID := $(shell id -u)
+# Without a display (a server, a container, SSH) there is no browser to open: JupyterLab only
+# prints its URL. A display, $BROWSER or macOS: it opens one.
+OS := $(shell uname -s)
+LAB_FLAGS := $(if $(filter 0,$(USER_ID)),--allow-root) \
+	$(if $(DISPLAY)$(WAYLAND_DISPLAY)$(BROWSER)$(filter Darwin,$(OS)),,--no-browser)
+# more options for JupyterLab: `make lab LAB_ARGS=--port=8890`
+LAB_ARGS ?=
+
+.PHONY: install install-dev lab test lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(INSTALLED): $(BIN)/python pyproject.toml
+$(INSTALLED): $(BIN)/python pyproject.toml setup.py
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(INSTALLED)
+
+# the dev extra holds everything of the learner's install too
+$(INSTALLED_DEV): $(BIN)/python pyproject.toml setup.py
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(INSTALLED)
+	touch $(INSTALLED) $(INSTALLED_DEV)
 
 install: $(INSTALLED)
 
+install-dev: $(INSTALLED_DEV)
+
+# JupyterLab's root is the checkout (the notebooks link to the README), opened on notebooks/;
+# it listens on 127.0.0.1 only, and reaches kernels that support it over encrypted sockets.
+LAB := $(BIN)/jupyter lab --ServerApp.root_dir='$(CURDIR)' --LabApp.default_url=/lab/tree/notebooks \
+	--ServerApp.ip=127.0.0.1 --KernelManager.transport_encryption=auto
+
 lab: install
 	$(BIN)/bgkit local up
-	$(BIN)/jupyter lab notebooks/
+	$(LAB) $(strip $(LAB_FLAGS)) $(LAB_ARGS)
 
-lint: install
+lint: install-dev
 	$(BIN)/ruff check bgkit tests
 	$(BIN)/lint-imports
 

@@ -165,13 +165,24 @@ def logs(task: str | None, lines: int) -> None:
 @click.option("--out", type=click.Path(), default="build/tour", show_default=True,
               help="where the executed notebooks go")  # fmt: skip
 @click.option("--timeout", type=int, default=300, show_default=True, help="seconds per cell")
-def tour(out: str, timeout: int) -> None:
+@click.option("--notebooks", "folder", type=click.Path(file_okay=False),
+              help="the kit's notebooks/ folder [the checkout's]")  # fmt: skip
+@click.option("--last", help="the number of the last notebook to run (04) [all]")
+def tour(out: str, timeout: int, folder: str | None, last: str | None) -> None:
     """Run every notebook headless on a fresh local cloud, on autopilot, and report."""
     from pathlib import Path
 
-    from bgkit.tour import run_tour
+    from bgkit.tour import NOTEBOOKS, notebooks, run_tour
 
-    report = run_tour(out=Path(out), timeout=timeout)
+    where = Path(folder) if folder else NOTEBOOKS
+    if not where.is_dir() or not notebooks(where):
+        raise click.UsageError(
+            f"no notebooks (NN-name.ipynb) in {where}: run the tour from the kit's checkout, or "
+            "name its notebooks folder with --notebooks PATH"
+        )
+    if last is not None and not (len(last) == 2 and last.isdigit()):
+        raise click.UsageError(f"--last takes a notebook's two-digit number (04), not {last!r}")
+    report = run_tour(where, out=Path(out), timeout=timeout, last=last)
     click.echo(str(report))
     click.echo(f"executed notebooks: {out}/")
     if any(step["outcome"] != "ok" for step in report.steps):
@@ -234,7 +245,11 @@ def cleanup(target: str | None, prefix: str | None, all_prefixes: bool, yes: boo
 @main.command()
 @click.option("--target", type=click.Choice(["local", "aws"]), help="[BGKIT_TARGET, local]")
 def check(target: str | None) -> None:
-    """Check this machine (and, on AWS, the account) before the walkthrough; say what to fix."""
+    """Check this machine (and, on AWS, the account) before the walkthrough; say what to fix.
+
+    On the local target it starts the local cloud to see it answer, and stops it again unless
+    it was already running; the report says which.
+    """
     from bgkit.preflight import run_checks
 
     report = run_checks(_settings(target=target))

@@ -1,7 +1,9 @@
 """``bgkit check``: what a participant runs first, and what to fix before the walkthrough.
 
 Everywhere: the Python version and the versions of bgkit's packages. On the local target: the
-local cloud starts and answers, and the host ports of listeners 80 and 8080 are free. On the aws
+local cloud starts and answers (one the check started is stopped again; one already running is
+left running, and the report says which), and the host ports of listeners 80 and 8080 are
+free. On the aws
 target: credentials and region, the identity (``sts:GetCallerIdentity``), the default VPC and its
 subnets, and whether the caller may perform each action the walkthrough needs
 (``iam:SimulatePrincipalPolicy`` on the caller's ARN, when the caller may ask; otherwise the
@@ -10,6 +12,7 @@ report says it could not check). Each problem comes with its fix.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 from collections.abc import Callable, Iterable, Mapping
@@ -23,7 +26,7 @@ from packaging.specifiers import SpecifierSet
 
 from bgkit import permissions
 from bgkit.config import Settings
-from bgkit.errors import BgkitError, PortInUseError
+from bgkit.errors import BgkitError, NotRunningError, PortInUseError
 
 __all__ = ["Check", "Report", "aws_checks", "local_checks", "run_checks", "setup_checks"]
 
@@ -116,12 +119,17 @@ def setup_checks() -> list[Check]:
 def local_checks(
     settings: Settings, port_is_free: Callable[[int], bool] | None = None
 ) -> list[Check]:
-    """The local cloud starts and answers; listeners 80 and 8080 can have their host ports."""
+    """The local cloud starts and answers; listeners 80 and 8080 can have their host ports.
+
+    A local cloud that was not running is started for the check and stopped afterwards; one that
+    was running is left as it was. The ``local cloud`` check says which.
+    """
     from bgkit.local.process import port_is_free as free_on_loopback
-    from bgkit.local.process import start_background
+    from bgkit.local.process import read_status, start_background, stop_background
 
     port_is_free = port_is_free or free_on_loopback
     checks = []
+    was_running = read_status(settings)
     try:
         status = start_background(settings)
     except PortInUseError:
@@ -135,8 +143,22 @@ def local_checks(
                             "read the log it names; `bgkit local reset` starts from a clean "
                             "state"))  # fmt: skip
         status = None
-    if status is not None:
-        checks.append(_answers(settings, status))
+    started = status is not None and (was_running is None or was_running["pid"] != status["pid"])
+    try:
+        if status is not None:
+            checks.append(_answers(settings, status, started))
+        checks += _listener_checks(settings, status, port_is_free)
+    finally:
+        if started:
+            with contextlib.suppress(NotRunningError):
+                stop_background(settings)
+    return checks
+
+
+def _listener_checks(
+    settings: Settings, status: Mapping[str, Any] | None, port_is_free: Callable[[int], bool]
+) -> list[Check]:
+    checks = []
     served = {listener["port"] for listener in (status or {}).get("listeners", [])}
     for port in LISTENER_PORTS:
         host = settings.listener_offset + port
@@ -152,17 +174,23 @@ def local_checks(
     return checks
 
 
-def _answers(settings: Settings, status: Mapping[str, Any]) -> Check:
+def _answers(settings: Settings, status: Mapping[str, Any], started: bool) -> Check:
     from bgkit.connect import Session
 
+    how = (
+        "started for this check and stopped after it (`bgkit local up` or a notebook starts it)"
+        if started
+        else "it was running, and the check leaves it running"
+    )
     try:
         identity = Session(settings).client("sts").get_caller_identity()
     except (BotoCoreError, ClientError) as error:
         return Check("local cloud", False, f"started (pid {status['pid']}) but does not answer: "
-                     f"{error}", "run `bgkit local down`, then `bgkit check` again")  # fmt: skip
+                     f"{error}; {how}", "run `bgkit local down`, then `bgkit check` "
+                     "again")  # fmt: skip
     return Check("local cloud", True,
                  f"answers on {settings.endpoint_url} (pid {status['pid']}, account "
-                 f"{identity['Account']})")  # fmt: skip
+                 f"{identity['Account']}); {how}")  # fmt: skip
 
 
 # -- aws --------------------------------------------------------------------------------------

@@ -2,9 +2,10 @@
 
 :func:`fresh_environment` is the one place that sets up such a run — a temporary state directory,
 a free endpoint port and listener offset, a sped-up clock, autopilot — and it serves three
-callers: ``bgkit tour``, the nbval conftest (``notebooks/conftest.py``) and
-``scripts/store_outputs.py``, which stores the notebooks' outputs. :func:`run_tour` executes the
-notebooks with nbclient and reports what ports 80 and 8080 served at each step.
+callers: ``bgkit tour``, the nbval conftest and ``scripts/store_outputs.py``, which stores the
+notebooks' outputs. :func:`run_tour` executes the notebooks with nbclient, each in a kernel it
+reaches over CurveZMQ-encrypted sockets (:data:`KERNEL_CONFIG`), and reports what ports 80 and
+8080 served at each step and every deployment the notebooks started.
 """
 
 from __future__ import annotations
@@ -21,12 +22,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from bgkit.config import Settings
 from bgkit.errors import NotRunningError
 from bgkit.local.process import free_port, port_is_free, start_background, stop_background
 
-__all__ = ["NOTEBOOKS", "TourReport", "fresh_environment", "notebooks", "run_tour"]
+__all__ = [
+    "KERNEL_CONFIG",
+    "NOTEBOOKS",
+    "TourReport",
+    "deployments_seen",
+    "fresh_environment",
+    "notebooks",
+    "run_tour",
+]
 
+#: the checkout's notebooks (an installed wheel has none: ``bgkit tour --notebooks PATH``)
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 NOTEBOOK_NAME = re.compile(r"^\d\d-[a-z0-9-]+\.ipynb$")
 #: settings of a headless run (the state dir, ports and offset are chosen per run)
@@ -38,6 +50,10 @@ HEADLESS = {
     "BGKIT_PREFIX": "bgkit",
     "AWS_REGION": "us-east-1",
 }
+#: How the tour's kernel manager starts kernels: with CurveZMQ keys it provisions, so the
+#: kernel's sockets are encrypted (ipykernel warns of plain TCP otherwise). "required": a
+#: kernelspec that does not declare ``supported_encryption: curve`` fails to start, clearly.
+KERNEL_CONFIG = {"KernelManager": {"transport_encryption": "required"}}
 
 
 def notebooks(folder: Path = NOTEBOOKS) -> list[Path]:
@@ -86,26 +102,49 @@ def fresh_environment(environ: Any = os.environ) -> Iterator[Settings]:
 
 @dataclass
 class TourReport:
-    """What the tour saw: per notebook, its time and what the ports served."""
+    """What the tour saw: per notebook, its time and what the ports served; every deployment
+    the notebooks started (keyed by its id, in the order first seen)."""
 
     steps: list[dict[str, Any]] = field(default_factory=list)
-    deployments: list[dict[str, str]] = field(default_factory=list)
+    deployments: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: when the deployments could not be listed, and why
+    unlisted: list[str] = field(default_factory=list)
     seconds: float = 0.0
+
+    def record(self, notebook: str, deployments: list[dict[str, str]]) -> None:
+        """Add the deployments not seen before as ``notebook``'s; update the others' status."""
+        for row in deployments:
+            known = self.deployments.setdefault(row["deployment"], {**row, "notebook": notebook})
+            known.update(status=row["status"], what=row["what"])
 
     def __str__(self) -> str:
         lines = ["bgkit tour"]
+        width = max((len(step["notebook"]) for step in self.steps), default=0)
         for step in self.steps:
-            lines.append(f"  {step['notebook']}  {step['seconds']:5.1f} s  {step['outcome']}")
+            seconds = f"{step['seconds']:5.1f} s"
+            lines.append(f"  {step['notebook']:<{width}}  {seconds}  {step['outcome']}")
             lines += [f"      {seen}" for seen in step["ports"]]
         if self.deployments:
-            lines.append("  deployments:")
-            lines += [
-                f"      {d['deployment']}  {d['status']:<10} {d['creator']}"
-                + (f"  (rollback of {d['rollback of']})" if d["rollback of"] else "")
-                for d in self.deployments
-            ]
+            lines.append("  deployments (the notebook that started each; the last status seen):")
+            lines += _table(list(self.deployments.values()), indent="      ")
+        lines += [f"  deployments not listed {why}" for why in self.unlisted]
         lines.append(f"  total: {self.seconds:.1f} s")
         return "\n".join(lines)
+
+
+DEPLOYMENT_COLUMNS = ("notebook", "deployment", "kind", "status", "what")
+
+
+def _table(rows: list[dict[str, str]], indent: str) -> list[str]:
+    """Rows as left-aligned columns under a header (the last column unpadded)."""
+    widths = {
+        name: max(len(name), *(len(row[name]) for row in rows)) for name in DEPLOYMENT_COLUMNS
+    }
+
+    def line(values: dict[str, str]) -> str:
+        return indent + "  ".join(f"{values[n]:<{widths[n]}}" for n in DEPLOYMENT_COLUMNS).rstrip()
+
+    return [line({name: name for name in DEPLOYMENT_COLUMNS}), *map(line, rows)]
 
 
 PORT_ROW = re.compile(r"^\d+\s+(80|8080)\s+(\d+|NaN|None)\s+(\S+)")
@@ -126,6 +165,103 @@ def ports_seen(notebook: Any) -> list[str]:
     return seen
 
 
+def deployments_seen(kit: Any) -> list[dict[str, str]]:
+    """Every deployment the target holds now, oldest first: CodeDeploy's of every application
+    and deployment group, and ECS's service deployments of services with the ``ECS``
+    controller (built-in blue/green). Each row: ``deployment``, ``kind``, ``status``, ``what``
+    (who started it and what it rolled back, or the service), ``created`` (for the order)."""
+    rows = _codedeploy_deployments(kit.client("codedeploy")) + _ecs_deployments(kit.client("ecs"))
+    return sorted(rows, key=lambda row: row["created"])
+
+
+def _codedeploy_deployments(codedeploy: Any) -> list[dict[str, str]]:
+    ids = []
+    for page in codedeploy.get_paginator("list_applications").paginate():
+        for application in page["applications"]:
+            groups = codedeploy.get_paginator("list_deployment_groups")
+            for groups_page in groups.paginate(applicationName=application):
+                for group in groups_page["deploymentGroups"]:
+                    listed = codedeploy.get_paginator("list_deployments").paginate(
+                        applicationName=application, deploymentGroupName=group
+                    )
+                    ids += [i for listed_page in listed for i in listed_page["deployments"]]
+    rows = []
+    for batch in _batches(ids, 25):  # BatchGetDeployments takes 25 ids at most
+        for info in codedeploy.batch_get_deployments(deploymentIds=batch)["deploymentsInfo"]:
+            rolled_back = info.get("rollbackInfo", {}).get("rollbackTriggeringDeploymentId")
+            what = f"by {info.get('creator', 'user')}"
+            what += f", rollback of {rolled_back}" if rolled_back else ""
+            rows.append(_row(info["deploymentId"], "CodeDeploy", info["status"], what,
+                             info["createTime"]))  # fmt: skip
+    return rows
+
+
+def _ecs_deployments(ecs: Any) -> list[dict[str, str]]:
+    rows = []
+    for page in ecs.get_paginator("list_clusters").paginate():
+        for cluster in page["clusterArns"]:
+            services = [
+                arn
+                for services_page in ecs.get_paginator("list_services").paginate(cluster=cluster)
+                for arn in services_page["serviceArns"]
+            ]
+            for batch in _batches(services, 10):  # DescribeServices takes 10 at most
+                for service in ecs.describe_services(cluster=cluster, services=batch)["services"]:
+                    if service.get("deploymentController", {}).get("type", "ECS") == "ECS":
+                        rows += _service_deployments(ecs, cluster, service["serviceArn"])
+    return rows
+
+
+def _service_deployments(ecs: Any, cluster: str, service: str) -> list[dict[str, str]]:
+    arns = []
+    token: dict[str, str] = {}
+    while True:  # ListServiceDeployments has no paginator in botocore's models
+        page = ecs.list_service_deployments(cluster=cluster, service=service, **token)
+        arns += [each["serviceDeploymentArn"] for each in page["serviceDeployments"]]
+        if not page.get("nextToken"):
+            break
+        token = {"nextToken": page["nextToken"]}
+    rows = []
+    for batch in _batches(arns, 20):  # DescribeServiceDeployments takes 20 at most
+        found = ecs.describe_service_deployments(serviceDeploymentArns=batch)
+        for each in found["serviceDeployments"]:
+            reason = each.get("rollback", {}).get("reason", "")
+            what = f"service {service.rsplit('/', 1)[-1]}"
+            what += f", rolled back: {reason}" if reason else ""
+            rows.append(_row(each["serviceDeploymentArn"].rsplit("/", 1)[-1], "ECS",
+                             each["status"], what, each["createdAt"]))  # fmt: skip
+    return rows
+
+
+def _batches(items: list[str], size: int) -> Iterator[list[str]]:
+    """``items`` in lists of at most ``size``: what one Describe or BatchGet call takes."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _row(deployment: str, kind: str, status: str, what: str, created: Any) -> dict[str, str]:
+    return {"deployment": deployment, "kind": kind, "status": status, "what": what,
+            "created": created.isoformat()}  # fmt: skip
+
+
+#: a cell that deletes (the notebooks' clean-ups): the tour looks at the deployments before it
+DELETES = re.compile(r"\b(clean_up|delete_\w+)\(")
+
+
+def _notebook_client(notebook: Any, folder: Path, timeout: int, before_delete: Any) -> Any:
+    from nbclient import NotebookClient
+    from traitlets.config import Config
+
+    def on_cell_start(cell: Any, cell_index: int) -> None:
+        if cell.cell_type == "code" and DELETES.search(cell.source):
+            before_delete()
+
+    return NotebookClient(
+        notebook, timeout=timeout, kernel_name="python3", config=Config(KERNEL_CONFIG),
+        resources={"metadata": {"path": str(folder)}}, on_cell_start=on_cell_start,
+    )  # fmt: skip
+
+
 def run_tour(
     folder: Path = NOTEBOOKS,
     out: Path | None = Path("build/tour"),
@@ -139,28 +275,32 @@ def run_tour(
         last: the number (``"04"``) of the last notebook to run; default all.
     """
     import nbformat
-    from nbclient import NotebookClient
 
     from bgkit.connect import Session
-    from bgkit.observe import deployments_frame
 
     report = TourReport()
     start = time.monotonic()
     with fresh_environment() as settings:
+        kit = Session(settings)
         for path in notebooks(folder):
             if last is not None and path.name[:2] > last:
                 break
             notebook = nbformat.read(path, as_version=4)
+            number = path.name[:2]
             began = time.monotonic()
             outcome = "ok"
-            client = NotebookClient(
-                notebook, timeout=timeout, kernel_name="python3",
-                resources={"metadata": {"path": str(path.parent)}},
-            )  # fmt: skip
+
+            def record(number: str = number) -> None:
+                try:
+                    report.record(number, deployments_seen(kit))
+                except (BotoCoreError, ClientError) as error:  # the report says so
+                    report.unlisted.append(f"after a cell of {number}: {error}")
+
             try:
-                client.execute()
+                _notebook_client(notebook, path.parent, timeout, record).execute()
             except Exception as error:  # the report says which notebook failed, and why
                 outcome = f"FAILED: {type(error).__name__}: {str(error).strip().splitlines()[-1]}"
+            record()
             if out is not None:
                 out.mkdir(parents=True, exist_ok=True)
                 nbformat.write(notebook, out / path.name)
@@ -172,10 +312,6 @@ def run_tour(
                     "ports": ports_seen(notebook),
                 }
             )
-            with contextlib.suppress(Exception):  # the deployments, before the clean-up
-                frame = deployments_frame(Session(settings))
-                if len(frame):
-                    report.deployments = frame.astype(str).to_dict("records")
             if outcome != "ok":
                 break
     report.seconds = time.monotonic() - start

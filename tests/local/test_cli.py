@@ -1,10 +1,12 @@
-"""`bgkit local up | status | down | reset | env` as a learner runs them, in real processes."""
+"""`bgkit local up | status | down | reset | env`, `bgkit check` and `bgkit tour` as a learner runs
+them, in real processes."""
 
 from __future__ import annotations
 
 import json
 import os
 import random
+import re
 import signal
 import socket
 import stat
@@ -14,6 +16,7 @@ import time
 from pathlib import Path
 
 import boto3
+import nbformat
 import pytest
 
 from bgkit.local.server import PID_FILE
@@ -219,3 +222,61 @@ def test_logs_show_a_task_s_output(instance):
     missing = instance.run("local", "logs", "ffff", check=False)
     assert missing.returncode == 1
     assert "no task log starts with 'ffff'" in missing.stderr
+
+
+def test_check_stops_the_local_cloud_it_started(instance):
+    report = instance.run("check", check=False).stdout
+    assert "✓ local cloud: answers on" in report, report
+    assert "started for this check and stopped after it" in report
+    assert instance.run("local", "status", check=False).returncode == 1
+
+
+def test_check_leaves_a_running_local_cloud_running(instance):
+    instance.run("local", "up")
+    pid = instance.pid()
+    report = instance.run("check", check=False).stdout
+    assert f"(pid {pid}, account 123456789012); it was running, and the check leaves it" in report
+    assert instance.run("local", "status").returncode == 0
+    assert instance.pid() == pid
+
+
+def _notebook(path: Path, *cells: str) -> None:
+    cells_ = [nbformat.v4.new_code_cell(source) for source in cells]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells_), path)
+
+
+@pytest.mark.slow
+def test_tour_runs_a_folder_of_notebooks_in_aligned_columns_without_warnings(instance, tmp_path):
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    _notebook(
+        folder / "00-ask-who-i-am.ipynb",
+        "import bgkit\nbgkit.connect().client('sts').get_caller_identity()['Account']",
+    )
+    _notebook(
+        folder / "01-count-the-clusters-of-the-local-cloud.ipynb",
+        "import bgkit\nlen(bgkit.connect().client('ecs').list_clusters()['clusterArns'])",
+    )
+    _notebook(folder / "notes.ipynb", "raise RuntimeError('not a step of the tour')")  # fmt: skip
+    result = instance.run("tour", "--notebooks", str(folder), "--out", str(tmp_path / "out"))
+    steps = [line for line in result.stdout.splitlines() if re.match(r"  \d\d-", line)]
+    assert [line.split()[0] for line in steps] == [
+        "00-ask-who-i-am", "01-count-the-clusters-of-the-local-cloud"]  # fmt: skip
+    assert len({line.index(" s  ok") for line in steps}) == 1, result.stdout
+    assert "without encryption" not in result.stderr
+    assert "WARNING" not in result.stderr, result.stderr
+    executed = nbformat.read(tmp_path / "out" / "00-ask-who-i-am.ipynb", as_version=4)
+    assert executed.cells[0].outputs[0]["data"]["text/plain"] == "'123456789012'"
+
+
+def test_tour_without_notebooks_names_the_option(instance, tmp_path):
+    result = instance.run("tour", "--notebooks", str(tmp_path), check=False)
+    assert result.returncode == 2
+    assert f"no notebooks (NN-name.ipynb) in {tmp_path}" in result.stderr
+    assert "--notebooks PATH" in result.stderr
+
+
+def test_tour_last_takes_a_notebook_number(instance):
+    result = instance.run("tour", "--last", "four", check=False)
+    assert result.returncode == 2
+    assert "--last takes a notebook's two-digit number (04), not 'four'" in result.stderr
