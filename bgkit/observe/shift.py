@@ -108,7 +108,8 @@ def plot_shift(
     title: str = "",
 ) -> Figure:
     """The share of requests the new revision answered (dots), the listener's weight (solid
-    steps) and the config's schedule (dashed steps, from the listener's first change).
+    steps) and the config's schedule (dashed steps), over the deployment's minutes from the
+    listener's first change — as CodeDeploy counts them, whatever the local clock's speed.
 
     Args:
         shares: :func:`share_frame`.
@@ -118,19 +119,29 @@ def plot_shift(
     """
     figure = ShownFigure(figsize=(9, 3.2), layout="constrained")
     ax = figure.subplots()
+    origin = float(steps["seconds"].iloc[0]) if len(steps) else 0.0
+
+    def minutes(seconds: Any) -> Any:
+        """Wall seconds since the probe started → the deployment's minutes since the shift."""
+        return (seconds - origin) * speed / 60
+
     end = float(shares["time"].max()) if len(shares) else 1.0
-    ax.scatter(shares["time"], shares["green %"], s=10, color=GREEN, label="requests to green")
+    ax.scatter(minutes(shares["time"]), shares["green %"], s=10, color=GREEN,
+               label="requests to green")  # fmt: skip
     if len(steps):
-        start = float(steps["seconds"].iloc[0])
-        x = [*steps["seconds"], end]
+        x = [minutes(t) for t in [*steps["seconds"], end]]
         y = [*steps["green %"], steps["green %"].iloc[-1]]
         ax.step(x, y, where="post", color=BLUE, linewidth=1.5, label="listener weight")
-        planned = [start + m * 60 / speed for m in schedule["minute"]]
-        ax.step([*planned, max(end, planned[-1])], [*schedule["green %"], 100], where="post",
-                color=GREY, linestyle="--", linewidth=1.2, label="config's schedule")  # fmt: skip
+        planned = list(schedule["minute"])
+        ax.step([*planned, max(minutes(end), planned[-1])], [*schedule["green %"], 100],
+                where="post", color=GREY, linestyle="--", linewidth=1.2,
+                label="config's schedule")  # fmt: skip
     ax.set_ylim(-5, 105)
     ax.set_ylabel("served by green (%)")
-    ax.set_xlabel("seconds since the probe started")
+    label = "minutes of the deployment since the shift began"
+    if speed != 1:
+        label += f" (the local clock runs {speed:g}× faster: a minute is {60 / speed:g} s here)"
+    ax.set_xlabel(label)
     ax.legend(loc="upper left", fontsize=8, frameon=False)
     ax.grid(alpha=0.3)
     if title:

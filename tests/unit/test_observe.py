@@ -156,3 +156,7 @@ def test_share_frame_and_plot_shift():
     steps = observe.steps_frame(weights(), speed=60)
     figure = observe.plot_shift(shares, steps, observe.schedule_frame({"type": "AllAtOnce"}), 60)
     assert isinstance(figure, Figure)
+    label = figure.axes[0].get_xlabel()
+    assert label.startswith("minutes of the deployment") and "60× faster" in label
+    listener = figure.axes[0].lines[0].get_xdata()  # the listener's steps, in local minutes
+    assert list(listener[:2]) == [0.0, 5.0]
