@@ -109,6 +109,33 @@ def name_of(reference: str) -> str:
     return reference.rsplit("/", 1)[-1] if reference.startswith("arn:") else reference
 
 
+def names(reference: str, arn: str) -> bool:
+    """Whether ``reference`` (a name or id, or an ARN) names the resource whose ARN is ``arn``.
+
+    An ARN is read whole, as on AWS: its partition, region and account must be the resource's,
+    and its resource part the resource's own, or ECS's older short form without the cluster
+    (``service/web`` for ``service/bgkit/web``, ``task/<id>`` for ``task/bgkit/<id>``). A name or
+    id names the resource it ends the ARN with.
+    """
+    if not reference.startswith("arn:"):
+        return arn.rsplit("/", 1)[-1] == reference
+    if reference == arn:
+        return True
+    given, own = parse_arn(reference), parse_arn(arn)
+    if given is None or own is None:
+        return False
+    if any(given[part] != own[part] for part in ("partition", "service", "region", "account")):
+        return False
+    kind, _, rest = own["resource"].partition("/")
+    return "/" in rest and given["resource"] == f"{kind}/{rest.rsplit('/', 1)[-1]}"
+
+
+def as_arn(reference: str, arn: Callable[[str], str]) -> str:
+    """``reference`` when it is an ARN, else ``arn(reference)``: what a ``MISSING`` failure
+    names."""
+    return reference if reference.startswith("arn:") else arn(reference)
+
+
 def cluster_arn(ctx: RequestContext, name: str) -> str:
     return ctx.arn("ecs", f"cluster/{name}")
 
@@ -151,11 +178,15 @@ def cluster_name(cluster: str | None) -> str:
 # --- finding records ---------------------------------------------------------------------------
 
 
+def named_cluster(ctx: RequestContext, reference: str) -> dict[str, Any] | None:
+    """The cluster record a name or ARN names (an ARN read whole, :func:`names`), or ``None``."""
+    record = ctx.records(CLUSTER).get(name_of(reference))
+    return record if record is not None and names(reference, record["clusterArn"]) else None
+
+
 def find_cluster(ctx: RequestContext, cluster: str | None) -> dict[str, Any]:
     """The ACTIVE cluster a call names, or ``ClusterNotFoundException``."""
-    record = ctx.records(CLUSTER).get(cluster_name(cluster))
-    if record is not None and cluster and cluster.startswith("arn:"):
-        record = record if record["clusterArn"] == cluster else None  # an ARN is read whole
+    record = named_cluster(ctx, cluster or "default")
     if record is None or record["status"] != "ACTIVE":
         raise ServiceError("ClusterNotFoundException", "Cluster not found.")
     return record
@@ -170,13 +201,19 @@ def service_key_of(service: dict[str, Any]) -> str:
     return service_key(name_of(service["clusterArn"]), service["serviceName"])
 
 
+def named_service(ctx: RequestContext, cluster: str, reference: str) -> dict[str, Any] | None:
+    """The service of the cluster named ``cluster`` that a name or ARN names (an ARN read whole,
+    :func:`names`), or ``None``."""
+    record = ctx.records(SERVICE).get(service_key(cluster, reference))
+    return record if record is not None and names(reference, record["serviceArn"]) else None
+
+
 def find_service(
     ctx: RequestContext, cluster: str | None, service: str, *, active: bool = False
 ) -> dict[str, Any]:
     """A service of a cluster; ``ServiceNotFoundException`` (or ``ServiceNotActiveException``
     when ``active`` and it is draining or gone)."""
-    name = find_cluster(ctx, cluster)["clusterName"]
-    record = ctx.records(SERVICE).get(service_key(name, service))
+    record = named_service(ctx, find_cluster(ctx, cluster)["clusterName"], service)
     if record is None:
         raise ServiceError("ServiceNotFoundException", "Service not found.")
     if active and record["status"] != "ACTIVE":

@@ -31,11 +31,12 @@ from bgkit.local.services.ecs.models import (
     TASK,
     TASK_DEFINITION,
     TASK_SET,
+    as_arn,
     cluster_arn,
     described,
     find_cluster,
     invalid,
-    name_of,
+    named_cluster,
     public,
 )
 from bgkit.local.services.ecs.scheduler import advance as schedule
@@ -135,10 +136,10 @@ class EcsProvider(
         tags = bool(include and "TAGS" in include)
         return described(
             "clusters",
-            [name_of(reference) for reference in clusters or ["default"]],
-            ctx.records(CLUSTER).get,
+            clusters or ["default"],
+            lambda reference: named_cluster(ctx, reference),
             lambda record: self._show_cluster(ctx, record, tags=tags),
-            lambda name: cluster_arn(ctx, name),
+            lambda reference: as_arn(reference, lambda name: cluster_arn(ctx, name)),
         )
 
     def list_clusters(self, ctx: RequestContext, **paging: Any) -> dict[str, Any]:
@@ -175,16 +176,18 @@ class EcsProvider(
         parts = parse_arn(arn)
         kind, _, rest = (parts["resource"] if parts else "").partition("/")
         where = {
-            "cluster": (CLUSTER, rest, "_tags"),
-            "service": (SERVICE, rest, "_tags"),
-            "task-definition": (TASK_DEFINITION, rest, "_tags"),
-            "task": (TASK, arn, "tags"),
-            "task-set": (TASK_SET, arn, "tags"),
+            "cluster": (CLUSTER, rest, "_tags", "clusterArn"),
+            "service": (SERVICE, rest, "_tags", "serviceArn"),
+            "task-definition": (TASK_DEFINITION, rest, "_tags", "taskDefinitionArn"),
+            "task": (TASK, arn, "tags", "taskArn"),
+            "task-set": (TASK_SET, arn, "tags", "taskSetArn"),
         }.get(kind)
         if where is None or not rest:
             raise invalid("The ARN provided is not a valid ECS resource ARN.")
         records = ctx.records(where[0])
         record = records.get(where[1])
+        if record is not None and record[where[3]] != arn:  # an ARN is read whole
+            record = None
         if record is None:
             if kind == "cluster":
                 raise ServiceError("ClusterNotFoundException", "Cluster not found.")

@@ -33,12 +33,13 @@ from bgkit.local.services.ecs.models import (
     SERVICE,
     TASK_SET,
     TRAFFIC_STRATEGIES,
+    as_arn,
     computed_desired,
     described,
     find_cluster,
     find_service,
     invalid,
-    name_of,
+    named_service,
     service_arn,
     service_key,
     service_key_of,
@@ -218,9 +219,9 @@ class ServiceOperations:
         return described(
             "services",
             services,
-            lambda reference: ctx.records(SERVICE).get(service_key(name, reference)),
+            lambda reference: named_service(ctx, name, reference),
             lambda record: show_service(ctx, record, tags=tags),
-            lambda reference: service_arn(ctx, name, name_of(reference)),
+            lambda reference: as_arn(reference, lambda service: service_arn(ctx, name, service)),
         )
 
     def list_services(

@@ -28,6 +28,7 @@ from bgkit.local.services.ecs.models import (
     described,
     find_service,
     invalid,
+    names,
     service_key_of,
     set_id,
     sets_of,
@@ -143,7 +144,7 @@ class TaskSetOperations:
     ) -> dict[str, Any] | None:
         """The task set of ``service`` that ``ref`` (its id or ARN) names, or ``None``."""
         for record in sets_of(ctx, service_key_of(service)):
-            if ref in (record["id"], record["taskSetArn"]) or ref.endswith("/" + record["id"]):
+            if ref == record["id"] or names(ref, record["taskSetArn"]):
                 return record
         return None
 

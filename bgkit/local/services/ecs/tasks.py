@@ -27,12 +27,14 @@ from bgkit.local.services.ecs.checks import check_network, role_problem
 from bgkit.local.services.ecs.models import (
     PAGER,
     TASK,
+    as_arn,
     described,
     family_of,
     find_cluster,
     find_service,
     invalid,
     name_of,
+    names,
     public,
     set_key_of,
     show_task,
@@ -210,9 +212,15 @@ def new_task(
     return task
 
 
+def named_task(ctx: RequestContext, cluster: str, reference: str) -> dict[str, Any] | None:
+    """The task of the cluster named ``cluster`` that an id or ARN names (an ARN read whole,
+    :func:`~bgkit.local.services.ecs.models.names`), or ``None``."""
+    record = ctx.records(TASK).get(task_arn(ctx, cluster, name_of(reference)))
+    return record if record is not None and names(reference, record["taskArn"]) else None
+
+
 def find_task(ctx: RequestContext, cluster: dict[str, Any], reference: str) -> dict[str, Any]:
-    task_id = name_of(reference)
-    record = ctx.records(TASK).get(task_arn(ctx, cluster["clusterName"], task_id))
+    record = named_task(ctx, cluster["clusterName"], reference)
     if record is None:
         raise invalid("The referenced task was not found.")
     return record
@@ -273,8 +281,13 @@ class TaskOperations:
         if len(tasks) > 100:
             raise invalid("Tasks cannot have more than 100 elements")
         name = found_cluster["clusterName"]
-        arns = [task_arn(ctx, name, name_of(reference)) for reference in tasks]
-        return described("tasks", arns, ctx.records(TASK).get, show_task)
+        return described(
+            "tasks",
+            tasks,
+            lambda reference: named_task(ctx, name, reference),
+            show_task,
+            lambda reference: as_arn(reference, lambda task: task_arn(ctx, name, task)),
+        )
 
     def stop_task(
         self, ctx: RequestContext, task: str, cluster: str | None = None, reason: str | None = None
