@@ -3,10 +3,10 @@
 :func:`fresh_environment` is the one place that sets up such a run — a temporary state directory,
 a free endpoint port and listener offset, a sped-up clock, autopilot — and it serves three
 callers: ``bgkit tour``, nbval's plugin (``tests/notebooks/nbval_cloud.py``) and
-``scripts/store_outputs.py``, which stores the
-notebooks' outputs. :func:`run_tour` executes the notebooks with nbclient, each in a kernel it
-reaches over CurveZMQ-encrypted sockets (:data:`KERNEL_CONFIG`), and reports what ports 80 and
-8080 served at each step and every deployment the notebooks started.
+``scripts/store_outputs.py``, which stores the notebooks' outputs. :func:`run_tour` executes the
+notebooks with nbclient, each in a kernel it reaches over CurveZMQ-encrypted sockets
+(:data:`KERNEL_CONFIG`), and reports what ports 80 and 8080 served at each step and every
+deployment the notebooks started.
 """
 
 from __future__ import annotations
