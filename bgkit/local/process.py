@@ -8,7 +8,9 @@ start time, port, …) in its state directory once it answers, and removes it wh
 Only its own process and files are touched: a recorded pid is signalled only while it is still
 that local cloud (:func:`is_local_cloud`: the same start time, a bgkit command line), ``reset``
 deletes only the files a local cloud makes (:data:`MADE`) and says which others it left, and an
-existing state directory keeps its mode (a new one is 0700, its files 0600).
+existing state directory keeps its mode (a new one is 0700, its files 0600). The task processes
+a local cloud recorded (each tree known by its token, :func:`holders`) are ended by ``down`` and
+``reset`` whatever happened before (:func:`end_orphans`).
 """
 
 from __future__ import annotations
@@ -29,11 +31,15 @@ from typing import Any
 
 from bgkit.config import Settings
 from bgkit.errors import LocalCloudError, NotRunningError, PortInUseError
+from bgkit.local.store import recorded_processes
 
 STATE_FILE = "state.sqlite3"
 PID_FILE = "local-cloud.json"
 LOG_FILE = "local-cloud.log"
 DUMMY_CREDENTIALS = {"aws_access_key_id": "bgkit", "aws_secret_access_key": "bgkit"}
+#: the variable each task process is started with (a token of its own, recorded in the store):
+#: its descendants inherit it, so the whole tree of a task is found (:func:`holders`)
+TOKEN_VARIABLE = "BGKIT_PROCESS_TOKEN"
 #: the folder of the state directory that holds one log file a task (``<task id>.log``)
 TASKS_DIR = "tasks"
 #: where the endpoint tells about itself (no credentials needed; a page cannot read it cross-origin)
@@ -116,6 +122,116 @@ def is_local_cloud(recorded: dict[str, Any]) -> bool:
     except OSError:
         return False
     return any(b"bgkit" in part for part in argv)
+
+
+def pid_runs(pid: int, start: int | None) -> bool:
+    """Whether ``pid`` is still the live process that started at ``start``.
+
+    Args:
+        pid: the process id.
+        start: its start time as :func:`proc_start_time` gave it (``None`` without ``/proc``).
+    """
+    if has_proc():
+        now = proc_start_time(pid)
+        return now is not None and now == start
+    return pid_alive(pid)
+
+
+# -- process trees: a task process and everything it started -------------------------------------
+
+
+def holders(tokens: Collection[str]) -> dict[str, list[tuple[int, int]]]:
+    """The live processes whose environment holds ``BGKIT_PROCESS_TOKEN=<token>``.
+
+    Every process a task started inherits the variable, even one that left the task's process
+    group (``setsid``) or whose parent exited; only a process started with an environment of
+    its own loses it. Only this user's processes can be read; without ``/proc``, none is found.
+
+    Returns:
+        For each token that some process holds: its processes as ``(pid, process group id)``.
+    """
+    wanted = {f"{TOKEN_VARIABLE}={token}".encode(): token for token in tokens}
+    found: dict[str, list[tuple[int, int]]] = {}
+    if not wanted or not has_proc():
+        return found
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) == os.getpid():
+            continue
+        try:
+            environ = Path(f"/proc/{name}/environ").read_bytes()
+            stat = Path(f"/proc/{name}/stat").read_text()
+        except OSError:  # gone meanwhile, or another user's
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if fields[0] in ("Z", "X"):
+            continue
+        for entry in environ.split(b"\0"):
+            token = wanted.get(entry)
+            if token is not None:
+                found.setdefault(token, []).append((int(name), int(fields[2])))
+                break
+    return found
+
+
+def signal_tree(process: dict[str, Any], members: list[tuple[int, int]], signum: int) -> bool:
+    """Send ``signum`` to a recorded process's group and to every process of its tree.
+
+    The group is signalled while its leader is still the recorded process, or while a process
+    of the tree is in it (so the group id was not given to another program); each process that
+    holds the token (``members``, from :func:`holders`) is signalled by pid.
+
+    Args:
+        process: ``pid`` (the group id too) and ``start``, as :meth:`Store.add_process` recorded.
+        members: the processes holding its token.
+        signum: the signal.
+
+    Returns:
+        Whether something was left to signal.
+    """
+    pid = process["pid"]
+    signalled = False
+    if pid_runs(pid, process.get("start")) or any(group == pid for _, group in members):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signum)
+            signalled = True
+    for member, _ in members:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(member, signum)
+            signalled = True
+    return signalled
+
+
+def end_trees(processes: list[dict[str, Any]], grace: float = 5.0) -> int:
+    """Stop recorded processes and their trees: ``SIGTERM``, then ``SIGKILL`` after ``grace``
+    seconds; returns how many of them still had something running."""
+
+    def alive() -> list[tuple[dict[str, Any], list[tuple[int, int]]]]:
+        found = holders([process["token"] for process in processes])
+        return [
+            (process, found.get(process["token"], []))
+            for process in processes
+            if found.get(process["token"]) or pid_runs(process["pid"], process.get("start"))
+        ]
+
+    running = alive()
+    for process, members in running:
+        signal_tree(process, members, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while (left := alive()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for process, members in left:
+        signal_tree(process, members, signal.SIGKILL)
+    deadline = time.monotonic() + grace
+    while alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return len(running)
+
+
+def end_orphans(settings: Settings) -> int:
+    """End every task process (and its tree) the local cloud of ``settings.state_dir`` recorded
+    and no local cloud holds any more: after it stopped, was killed or hung. Returns how many
+    were still running."""
+    return end_trees(recorded_processes(Path(settings.state_dir) / STATE_FILE))
 
 
 def port_in_use_message(port: int) -> str:
@@ -236,9 +352,14 @@ def server_arguments(settings: Settings) -> list[str]:
 def stop_background(settings: Settings, timeout: float = 30.0) -> int:
     """Stop the background local cloud of ``settings.state_dir``; return the pid it had.
 
+    Whatever happened before (the local cloud killed with ``SIGKILL``, hung, or stopped
+    already), the task processes it recorded go too, with everything they started
+    (:func:`end_orphans`).
+
     Raises:
         NotRunningError: none runs there (a pid file naming a pid that is now another program
-            is removed, and that program is left alone).
+            is removed, and that program is left alone); the message says how many task
+            processes a local cloud had left running, which were stopped.
     """
     state_dir = Path(settings.state_dir)
     pid_file = state_dir / PID_FILE
@@ -246,15 +367,15 @@ def stop_background(settings: Settings, timeout: float = 30.0) -> int:
         recorded = json.loads(pid_file.read_text())
         pid = recorded["pid"]
     except (FileNotFoundError, json.JSONDecodeError, KeyError, TypeError):
-        raise NotRunningError(f"no local cloud runs with state in {state_dir}") from None
+        raise NotRunningError(_not_running(settings)) from None
     if not is_local_cloud(recorded):
         pid_file.unlink(missing_ok=True)
         if pid_alive(pid):
             raise NotRunningError(
-                f"no local cloud runs with state in {state_dir}: its pid file named pid {pid}, "
-                "which is now another program, not this local cloud; it was left alone"
+                f"{_not_running(settings)}: its pid file named pid {pid}, which is now another "
+                "program, not this local cloud; it was left alone"
             )
-        raise NotRunningError(f"no local cloud runs with state in {state_dir}")
+        raise NotRunningError(_not_running(settings))
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while is_local_cloud(recorded) and time.monotonic() < deadline:
@@ -264,7 +385,20 @@ def stop_background(settings: Settings, timeout: float = 30.0) -> int:
     while _not_reaped(pid, recorded.get("proc_start")) and time.monotonic() < deadline + 5:
         time.sleep(0.05)  # its parent (init, once `bgkit local up` has exited) reaps it
     pid_file.unlink(missing_ok=True)
+    end_orphans(settings)  # what a hung local cloud, killed, could not stop
     return pid
+
+
+def _not_running(settings: Settings) -> str:
+    """ "No local cloud runs", after ending the task processes one left (:func:`end_orphans`)."""
+    message = f"no local cloud runs with state in {settings.state_dir}"
+    left = end_orphans(settings)
+    if left:
+        message += (
+            f" (a local cloud stopped without them had left {left} task process"
+            f"{'es' if left != 1 else ''} running: stopped now)"
+        )
+    return message
 
 
 def _not_reaped(pid: int, start: int | None) -> bool:

@@ -35,6 +35,12 @@ CREATE TABLE IF NOT EXISTS meta (
     name TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS processes (
+    token TEXT PRIMARY KEY,
+    pid INTEGER NOT NULL,
+    start INTEGER,
+    owner TEXT NOT NULL
+);
 """
 
 
@@ -190,9 +196,60 @@ class Store:
                 (name, json.dumps(value)),
             )
 
+    # processes: every process the data plane started, until none of its tree is left ----------
+
+    def add_process(self, token: str, pid: int, start: int | None, owner: str) -> None:
+        """Record a process the local cloud started (a process group of its own).
+
+        Args:
+            token: the value of its ``BGKIT_PROCESS_TOKEN`` variable, which its descendants
+                inherit (see :mod:`bgkit.local.process`).
+            pid: its pid, also its process group id.
+            start: its start time (``/proc/<pid>/stat``), ``None`` without ``/proc``.
+            owner: what it runs for (a task's ARN).
+        """
+        with self.transaction():
+            self._db.execute(
+                "INSERT OR REPLACE INTO processes (token, pid, start, owner) VALUES (?, ?, ?, ?)",
+                (token, pid, start, owner),
+            )
+
+    def remove_process(self, token: str) -> None:
+        """Forget a process once nothing of its tree runs."""
+        with self.transaction():
+            self._db.execute("DELETE FROM processes WHERE token=?", (token,))
+
+    def processes(self) -> list[dict[str, Any]]:
+        """Every recorded process, oldest first: ``token``, ``pid``, ``start``, ``owner``."""
+        with self._lock:
+            return _process_rows(self._db)
+
     def next_counter(self, name: str) -> int:
         """The next value of a persistent counter (1, 2, …), rolled back with its transaction."""
         with self.transaction():
             value = self.get_meta(f"counter:{name}", 0) + 1
             self.set_meta(f"counter:{name}", value)
             return value
+
+
+def _process_rows(db: sqlite3.Connection) -> list[dict[str, Any]]:
+    rows = db.execute("SELECT token, pid, start, owner FROM processes ORDER BY rowid").fetchall()
+    return [dict(zip(("token", "pid", "start", "owner"), row, strict=True)) for row in rows]
+
+
+def recorded_processes(path: Path) -> list[dict[str, Any]]:
+    """The processes recorded in the database at ``path``, read without changing it (for
+    ``bgkit local down`` and ``reset`` while no local cloud holds it); none when it cannot be
+    read."""
+    if not Path(path).is_file():
+        return []
+    try:
+        db = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=5)
+    except sqlite3.Error:
+        return []
+    try:
+        return _process_rows(db)
+    except sqlite3.Error:  # no such table (an older database), or not a database at all
+        return []
+    finally:
+        db.close()

@@ -2,8 +2,10 @@
 
 A :class:`TaskProcess` is one ECS task's container as a local process. The runtime
 (:mod:`.runtime`) starts it in a process group of its own (``start_new_session``), so that
-stopping the task reaches whatever the app itself started, and signals only that group — never a
-process it did not start.
+stopping the task reaches whatever the app itself started, and signals only that group and the
+processes that hold the task's token (``BGKIT_PROCESS_TOKEN``, inherited by everything the task
+starts, even what left its group) — never a process it did not start. :class:`Orphans` ends
+what is left of a tree once no task holds it.
 
 A process is known by its pid *and* its start time (field 22 of ``/proc/<pid>/stat``, in clock
 ticks since boot): after the local cloud restarts, a recorded pid is the same process only when
@@ -22,13 +24,21 @@ import contextlib
 import os
 import signal
 import subprocess
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from bgkit.local.process import has_proc, pid_alive, proc_start_time
+from bgkit.local.process import (
+    TOKEN_VARIABLE,
+    holders,
+    pid_runs,
+    proc_start_time,
+    signal_tree,
+)
 
-__all__ = ["Exit", "TaskProcess", "check_creatable", "pid_runs", "proc_start_time"]
+__all__ = ["Exit", "Orphans", "TaskProcess", "check_creatable", "pid_runs", "proc_start_time"]
 
 #: variables of this process a task keeps, as a container has its own PATH, locale and HOME
 INHERITED = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "HOME", "SYSTEMROOT")
@@ -51,19 +61,6 @@ def check_creatable(argv: Sequence[str], env: Mapping[str, str]) -> None:
             )
         if "\0" in value:
             raise ValueError(f"the value of environment variable {name!r} holds a NUL byte")
-
-
-def pid_runs(pid: int, start: int | None) -> bool:
-    """Whether ``pid`` is still the live process that started at ``start``.
-
-    Args:
-        pid: the process id.
-        start: its start time as :func:`proc_start_time` gave it (``None`` without ``/proc``).
-    """
-    if has_proc():
-        now = proc_start_time(pid)
-        return now is not None and now == start
-    return pid_alive(pid)
 
 
 @dataclass(frozen=True)
@@ -97,6 +94,7 @@ class TaskProcess:
     log_path: Path
     popen: subprocess.Popen[bytes] | None = field(default=None, repr=False)
     exit: Exit | None = None
+    token: str | None = None
 
     @classmethod
     def spawn(
@@ -106,6 +104,7 @@ class TaskProcess:
         host_port: int,
         log_path: Path,
         cwd: Path,
+        token: str | None = None,
     ) -> TaskProcess:
         """Start ``argv`` in a new session, its output appended to ``log_path``.
 
@@ -116,6 +115,9 @@ class TaskProcess:
             host_port: the port it is told to listen on.
             log_path: its log file, created 0600 when new.
             cwd: its working directory.
+            token: given, the process is started with ``BGKIT_PROCESS_TOKEN=<token>``, which
+                everything it starts inherits: signals then reach its whole tree, even what
+                left its process group.
 
         Raises:
             OSError: the program cannot be started.
@@ -125,6 +127,8 @@ class TaskProcess:
         check_creatable(argv, env)
         full_env = {name: os.environ[name] for name in INHERITED if name in os.environ}
         full_env.update(env)
+        if token is not None:
+            full_env[TOKEN_VARIABLE] = token
         log_path.parent.mkdir(parents=True, exist_ok=True)
         log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         try:
@@ -140,10 +144,13 @@ class TaskProcess:
             )
         finally:
             os.close(log_fd)  # the child has its own copy
-        return cls(popen.pid, proc_start_time(popen.pid), host_port, log_path, popen)
+        start = proc_start_time(popen.pid)
+        return cls(popen.pid, start, host_port, log_path, popen, token=token)
 
     @classmethod
-    def adopt(cls, pid: int, start: int | None, host_port: int, log_path: Path) -> TaskProcess:
+    def adopt(
+        cls, pid: int, start: int | None, host_port: int, log_path: Path, token: str | None = None
+    ) -> TaskProcess:
         """A process a previous local cloud started, if it still runs.
 
         Raises:
@@ -151,7 +158,7 @@ class TaskProcess:
         """
         if not pid_runs(pid, start):
             raise ProcessLookupError(pid)
-        return cls(pid, start, host_port, log_path)
+        return cls(pid, start, host_port, log_path, token=token)
 
     @property
     def adopted(self) -> bool:
@@ -171,11 +178,16 @@ class TaskProcess:
         return self.exit
 
     def signal(self, signum: int) -> None:
-        """Send ``signum`` to its process group, unless it has already ended."""
+        """Send ``signum`` to its process group and its whole tree (:attr:`token`), unless it
+        has already ended."""
         if self.poll() is not None:
             return
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.pid, signum)
+        members = holders([self.token]).get(self.token, []) if self.token else []
+        if not members:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.pid, signum)
+            return
+        signal_tree({"pid": self.pid, "start": self.start}, members, signum)
 
     def terminate(self) -> None:
         """Ask it to stop: ``SIGTERM`` to its group, as ECS does."""
@@ -184,3 +196,57 @@ class TaskProcess:
     def kill(self) -> None:
         """Make it stop: ``SIGKILL`` to its group."""
         self.signal(signal.SIGKILL)
+
+
+@dataclass
+class Orphan:
+    """A recorded process tree no task holds any more, being ended.
+
+    Attributes:
+        process: its row as the store records it (``token``, ``pid``, ``start``, ``owner``).
+        kill_at: when ``SIGKILL`` follows the ``SIGTERM`` (``time.monotonic``); ``None`` before
+            the first signal.
+    """
+
+    process: dict[str, Any]
+    kill_at: float | None = None
+
+
+class Orphans:
+    """Process trees to end: a task's descendants once the task's own process has exited (as a
+    container's processes end with it), and trees recorded by a local cloud that can no longer
+    stop them (killed, or hung) — ``SIGTERM``, then ``SIGKILL`` after a grace period.
+
+    Args:
+        grace: wall seconds between ``SIGTERM`` and ``SIGKILL``.
+    """
+
+    def __init__(self, grace: float) -> None:
+        self.grace = grace
+        self._orphans: dict[str, Orphan] = {}
+
+    def __len__(self) -> int:
+        return len(self._orphans)
+
+    def add(self, process: dict[str, Any], *, kill: bool = False) -> None:
+        """End ``process``'s tree; at once with ``SIGKILL`` when ``kill``."""
+        self._orphans[process["token"]] = Orphan(process, time.monotonic() if kill else None)
+
+    def sweep(self) -> list[str]:
+        """Signal what is left of each tree; returns the tokens of the trees now wholly gone."""
+        if not self._orphans:
+            return []
+        found = holders(self._orphans)
+        gone, now = [], time.monotonic()
+        for token, orphan in list(self._orphans.items()):
+            members = found.get(token, [])
+            leader = pid_runs(orphan.process["pid"], orphan.process.get("start"))
+            if not members and not leader:
+                del self._orphans[token]
+                gone.append(token)
+            elif orphan.kill_at is None:
+                signal_tree(orphan.process, members, signal.SIGTERM)
+                orphan.kill_at = now + self.grace
+            elif now >= orphan.kill_at:
+                signal_tree(orphan.process, members, signal.SIGKILL)
+        return gone

@@ -24,11 +24,20 @@ The stop timeout is the container's ``stopTimeout`` (ECS's default, 30 s) in loc
 into wall time by the clock's speed and never longer than 30 wall seconds. Each task's output is
 appended, raw, to ``<state dir>/tasks/<task id>.log``.
 
+A task is its whole process tree, as a container is: each process is started with a token of
+its own in ``BGKIT_PROCESS_TOKEN``, which everything it starts inherits, and recorded in the
+store (:meth:`~bgkit.local.store.Store.add_process`) until nothing of its tree runs. Stopping a
+task signals its group and every process of its tree, even one that left the group; when the
+task's own process exits, what is left of its tree is killed (:class:`.processes.Orphans`).
+
 When the local cloud stops, every task process stops with it, yet the records still say
 ``RUNNING``: the next start runs them again, on new host ports. When the local cloud was killed
 instead, its task processes kept running; the next start adopts each one still alive (same pid and
 start time, :mod:`.processes`), so the listeners serve the same tasks on the same ports. A task
-whose process ended while no local cloud ran is started again, not reported as exited.
+whose process ended while no local cloud ran is started again, not reported as exited. A
+recorded tree that no task holds any more is an orphan: it is ended at that start, and
+`bgkit local down` and `reset` end every recorded tree whatever happened before
+(:func:`bgkit.local.process.end_orphans`).
 """
 
 from __future__ import annotations
@@ -36,15 +45,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bgkit.local.dataplane import Component, Host
 from bgkit.local.dataplane.images import ImageNotRunnableError, resolve
-from bgkit.local.dataplane.processes import TaskProcess
+from bgkit.local.dataplane.processes import Orphans, TaskProcess
+from bgkit.local.dataplane.task_status import (
+    Change,
+    container_of,
+    exited,
+    failed,
+    failing,
+    running,
+    stopped_unstarted,
+    stopping,
+)
 from bgkit.local.process import TASKS_DIR, free_port
 from bgkit.local.services.ecs.models import TASK
 
@@ -61,10 +80,6 @@ PROBE_TIMEOUT = 0.2
 SHUTDOWN_GRACE = 5.0
 #: processes one pass starts at most: the rest start in the next passes, so a pass stays short
 LAUNCH_BATCH = 10
-EXITED_REASON = "Essential container in task exited"
-
-#: a change to a task record: ``change(task, local now)``, in place
-Change = Callable[[dict[str, Any], float], None]
 
 
 @dataclass
@@ -100,18 +115,6 @@ def endpoint_key(task: dict[str, Any]) -> str:
     return f"{task['_private_ip']}|{int(task['_container']['containerPort'])}"
 
 
-def _container(task: dict[str, Any]) -> dict[str, Any]:
-    """The task's essential container in ``containers`` (created when missing)."""
-    containers = task.setdefault("containers", [])
-    name = (task.get("_container") or {}).get("name")
-    for container in containers:
-        if container.get("name") == name:
-            return container
-    if not containers:
-        containers.append({"name": name})
-    return containers[0]
-
-
 def _wants_process(task: dict[str, Any]) -> bool:
     return task.get("desiredStatus") == "RUNNING" and task.get("lastStatus") != "STOPPED"
 
@@ -124,6 +127,7 @@ class RuntimeDataPlane(Component):
     def __init__(self) -> None:
         self._host: Host | None = None
         self._running: dict[str, Running] = {}
+        self._orphans = Orphans(SHUTDOWN_GRACE)
         self._lock = asyncio.Lock()
 
     # -- the Component contract ----------------------------------------------------------------
@@ -137,7 +141,7 @@ class RuntimeDataPlane(Component):
             try:
                 process = TaskProcess.adopt(
                     task["_pid"], task.get("_proc_start"), task["_host_port"],
-                    Path(task["_log_path"]),
+                    Path(task["_log_path"]), task.get("_token"),
                 )  # fmt: skip
             except ProcessLookupError:  # ended while no local cloud ran: started again
                 self._delete_endpoint(partition, endpoint_key(task), task["taskArn"])
@@ -150,12 +154,18 @@ class RuntimeDataPlane(Component):
             if ready:
                 self._put_endpoint(item)
             log.info("adopted task %s (pid %d)", task["taskArn"], process.pid)
+        adopted = {item.process.token for item in self._running.values()}
+        for row in host.store.processes():  # what no task holds now: ended
+            if row["token"] not in adopted:
+                self._orphans.add(row)
+        self._sweep()
 
     async def reconcile(self) -> None:
         if self._host is None:
             return
         async with self._lock:  # one pass at a time: a pass starts and signals processes
             self._reap()
+            self._sweep()
             tasks = {task["taskArn"]: (partition, task) for partition, task in self._tasks()}
             self._launch(tasks)
             self._signal(tasks)
@@ -175,6 +185,11 @@ class RuntimeDataPlane(Component):
                     log.error("task processes survived SIGKILL: pids %s", alive)
             for item in running:
                 self._delete_endpoint(item.partition, item.endpoint, item.arn)
+                if item.process.token is not None:  # what it started, should it have left
+                    self._orphans.add(self._row(item), kill=True)
+            deadline = time.monotonic() + SHUTDOWN_GRACE
+            while self._sweep() and time.monotonic() < deadline:
+                await asyncio.sleep(0.02)
 
     def status(self) -> list[dict[str, Any]]:
         """Each task process: for ``bgkit local status``.
@@ -236,6 +251,20 @@ class RuntimeDataPlane(Component):
             if record is not None and record.get("TaskArn") == arn:
                 store.delete(partition, ENDPOINT, key)
 
+    def _row(self, item: Running) -> dict[str, Any]:
+        """A task process as the store records it (:meth:`Store.add_process`)."""
+        process = item.process
+        return {"token": process.token, "pid": process.pid, "start": process.start,
+                "owner": item.arn}  # fmt: skip
+
+    def _sweep(self) -> int:
+        """Signal what is left of the trees being ended; forget those wholly gone. Returns how
+        many are left."""
+        assert self._host is not None
+        for token in self._orphans.sweep():
+            self._host.store.remove_process(token)
+        return len(self._orphans)
+
     # -- one pass ------------------------------------------------------------------------------
 
     def _reap(self) -> None:
@@ -245,23 +274,13 @@ class RuntimeDataPlane(Component):
             if ended is None:
                 continue
             del self._running[arn]
-
-            def stopped(task: dict[str, Any], now: float, code: int | None = ended.code) -> None:
-                if task.get("desiredStatus") == "RUNNING":  # it ended by itself
-                    task["desiredStatus"] = "STOPPED"
-                    task["stopCode"] = "EssentialContainerExited"
-                    task["stoppedReason"] = EXITED_REASON
-                task.setdefault("stoppingAt", now)
-                task.update(lastStatus="STOPPED", executionStoppedAt=now, stoppedAt=now)
-                container = _container(task)
-                container["lastStatus"] = "STOPPED"
-                if code is not None:
-                    container["exitCode"] = code
+            if item.process.token is not None:  # a container's processes end with it
+                self._orphans.add(self._row(item), kill=True)
 
             assert self._host is not None
             with self._host.store.transaction():  # the route goes with the status
                 self._delete_endpoint(item.partition, item.endpoint, arn)
-                self._update(item.partition, arn, stopped)
+                self._update(item.partition, arn, exited(ended.code))
             log.info("task %s exited (%s)", arn, ended.code)
 
     def _launch(self, tasks: dict[str, tuple[str, dict[str, Any]]]) -> None:
@@ -278,10 +297,10 @@ class RuntimeDataPlane(Component):
                     self._spawn(partition, task)
                 except Exception as error:  # one task's failure is its own, never the pass's
                     log.exception("starting task %s failed", arn)
-                    self._update(partition, arn, _failed(f"CannotStartContainerError: {error}"))
+                    self._update(partition, arn, failed(f"CannotStartContainerError: {error}"))
             elif task.get("lastStatus") != "STOPPED" and task.get("desiredStatus") == "STOPPED":
                 # asked to stop before it ever ran here
-                self._update(partition, arn, _stopped_unstarted)
+                self._update(partition, arn, stopped_unstarted)
 
     def _spawn(self, partition: str, task: dict[str, Any]) -> None:
         assert self._host is not None
@@ -291,7 +310,7 @@ class RuntimeDataPlane(Component):
         try:
             argv = resolve(spec["image"], spec.get("entryPoint"), spec.get("command"), environment)
         except ImageNotRunnableError as error:
-            self._update(partition, arn, _failed(error.stopped_reason))
+            self._update(partition, arn, failed(error.stopped_reason))
             log.info("task %s cannot start: %s", arn, error.stopped_reason)
             return
         host_port = free_port(avoid={r.process.host_port for r in self._running.values()})
@@ -307,10 +326,11 @@ class RuntimeDataPlane(Component):
         pulled = host.clock.now()
         try:
             process = TaskProcess.spawn(
-                argv, environment, host_port, log_path, host.state_dir / TASKS_DIR
-            )
+                argv, environment, host_port, log_path, host.state_dir / TASKS_DIR,
+                token=secrets.token_hex(8),
+            )  # fmt: skip
         except (OSError, ValueError) as error:
-            self._update(partition, arn, _failed(f"CannotStartContainerError: {error}"))
+            self._update(partition, arn, failed(f"CannotStartContainerError: {error}"))
             log.info("task %s cannot start: %s", arn, error)
             return
         item = Running(partition, arn, endpoint_key(task), process, False, time.monotonic())
@@ -322,14 +342,17 @@ class RuntimeDataPlane(Component):
                 _pid=process.pid,
                 _pgid=process.pid,
                 _proc_start=process.start,
+                _token=process.token,
                 _host_port=host_port,
                 _log_path=str(log_path),
             )
             if task.get("lastStatus") in (None, "PROVISIONING"):
                 task.update(lastStatus="PENDING", pullStartedAt=pulled, pullStoppedAt=now)
-                _container(task)["lastStatus"] = "PENDING"
+                container_of(task)["lastStatus"] = "PENDING"
 
-        self._update(partition, arn, started)
+        with host.store.transaction():  # the process is recorded with the task's record
+            host.store.add_process(process.token or "", process.pid, process.start, arn)
+            self._update(partition, arn, started)
         log.info("task %s started: pid %d on 127.0.0.1:%d", arn, process.pid, host_port)
 
     def _signal(self, tasks: dict[str, tuple[str, dict[str, Any]]]) -> None:
@@ -352,12 +375,12 @@ class RuntimeDataPlane(Component):
                     f"port {task['_container']['containerPort']} within {STARTUP_TIMEOUT:.0f} s; "
                     f"see its log {item.process.log_path}"
                 )
-                self._update(item.partition, arn, _failing(reason))  # now it wants to stop
+                self._update(item.partition, arn, failing(reason))  # now it wants to stop
             self._delete_endpoint(item.partition, item.endpoint, arn)
             timeout = STOP_TIMEOUT
             if partition_task is not None:
                 timeout = float(partition_task[1]["_container"].get("stopTimeout") or timeout)
-                self._update(item.partition, arn, _stopping)
+                self._update(item.partition, arn, stopping)
             item.kill_at = now + min(clock.wall_seconds(timeout), STOP_TIMEOUT)
             item.process.terminate()
 
@@ -371,61 +394,10 @@ class RuntimeDataPlane(Component):
             item.ready = True
             assert self._host is not None
             with self._host.store.transaction():  # the status and the route together
-                self._update(item.partition, item.arn, _running)
+                self._update(item.partition, item.arn, running)
                 task = self._get(item.partition, item.arn)[1]
                 if task is not None and _wants_process(task):
                     self._put_endpoint(item)
-
-
-# -- changes to a task record, applied by RuntimeDataPlane._update ------------------------------
-
-
-def _failed(reason: str) -> Change:
-    """The task could not start at all: STOPPED at once."""
-
-    def change(task: dict[str, Any], now: float) -> None:
-        task.update(
-            lastStatus="STOPPED",
-            desiredStatus="STOPPED",
-            stopCode="TaskFailedToStart",
-            stoppedReason=reason,
-            stoppingAt=now,
-            executionStoppedAt=now,
-            stoppedAt=now,
-        )
-        container = _container(task)
-        container.update(lastStatus="STOPPED", reason=reason)
-
-    return change
-
-
-def _failing(reason: str) -> Change:
-    """The task's process runs but the task failed to start: it is asked to stop."""
-
-    def change(task: dict[str, Any], now: float) -> None:
-        task.update(desiredStatus="STOPPED", stopCode="TaskFailedToStart", stoppedReason=reason)
-        _container(task)["reason"] = reason
-
-    return change
-
-
-def _stopping(task: dict[str, Any], now: float) -> None:
-    if task.get("lastStatus") not in ("STOPPING", "DEPROVISIONING", "STOPPED"):
-        task["lastStatus"] = "STOPPING"
-    task.setdefault("stoppingAt", now)
-
-
-def _stopped_unstarted(task: dict[str, Any], now: float) -> None:
-    task.setdefault("stoppingAt", now)
-    task.update(lastStatus="STOPPED", executionStoppedAt=now, stoppedAt=now)
-    _container(task)["lastStatus"] = "STOPPED"
-
-
-def _running(task: dict[str, Any], now: float) -> None:
-    if task.get("lastStatus") != "RUNNING":
-        task.update(lastStatus="RUNNING", connectivity="CONNECTED", connectivityAt=now)
-        task.setdefault("startedAt", now)
-    _container(task)["lastStatus"] = "RUNNING"
 
 
 async def _ended(running: list[Running], timeout: float) -> bool:
