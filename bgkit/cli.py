@@ -82,6 +82,11 @@ def status() -> None:
     click.echo(f"listeners:       {len(listeners) or 'none'}")
     for listener in listeners:
         state = "serving" if listener["serving"] else f"not serving: {listener['error']}"
+        if listener["serving"] and listener.get("ephemeral"):
+            state += (
+                "; its host port is in the ephemeral port range, so a restart may find it taken"
+                " by a connection: choose a smaller BGKIT_LISTENER_OFFSET"
+            )
         click.echo(f"  port {listener['port']:<5} → {listener['url']}  ({state})")
     tasks = running.get("tasks", [])
     click.echo(f"task processes:  {len(tasks) or 'none'}")

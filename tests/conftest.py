@@ -6,25 +6,22 @@ processes, no health checks), so API behaviour is tested without racing them.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
-from bgkit.local.server import LocalCloud, port_is_free
+from bgkit.local import ports
+from bgkit.local.server import LocalCloud
 
 #: listener ports tests may use: the walkthrough's, and a few that are the tests' own
 LISTENER_PORTS = (80, 8080, 8001, 8002, 8003)
 
 
 def free_listener_offset() -> int:
-    """A listener offset that puts every port of :data:`LISTENER_PORTS` on a free host port."""
-    for _ in range(500):
-        offset = random.randrange(20000, 65535 - 8100)
-        if all(port_is_free(offset + port) for port in LISTENER_PORTS):
-            return offset
-    raise RuntimeError("no free listener offset found")
+    """A listener offset that puts every port of :data:`LISTENER_PORTS` on a free host port
+    below the ephemeral port range (where a connection may hold a port for a minute)."""
+    return ports.free_listener_offset(LISTENER_PORTS)
 
 
 @pytest.fixture

@@ -43,6 +43,7 @@ def test_listener_routes_to_its_target_group(
         "url": f"http://127.0.0.1:{offset + 8001}",
         "serving": True,
         "error": None,
+        "ephemeral": False,
     }
     assert rows[test]["serving"]
 
@@ -278,7 +279,7 @@ def test_a_port_taken_by_another_program_is_reported(
         elb.listener(lb, 8001, tg)
         rows = {row["port"]: row for row in alb.status()}
         assert rows[8003]["serving"] is False
-        assert "in use by another program" in rows[8003]["error"]
+        assert "in use by another program listening on it" in rows[8003]["error"]
         assert rows[8001]["serving"] is True
     elb.reconcile()  # the port is free again: served at the next pass
     assert elb.get(8003).text == "blue"

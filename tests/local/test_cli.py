@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import re
 import signal
 import socket
@@ -19,6 +18,7 @@ import boto3
 import nbformat
 import pytest
 
+from bgkit.local.ports import free_listener_offset
 from bgkit.local.server import PID_FILE
 
 BGKIT = str(Path(sys.executable).parent / "bgkit")
@@ -52,7 +52,7 @@ class Instance:
             **os.environ,
             "BGKIT_LOCAL_PORT": str(self.port),
             "BGKIT_STATE_DIR": str(state_dir),
-            "BGKIT_LISTENER_OFFSET": str(random.randint(20000, 50000)),
+            "BGKIT_LISTENER_OFFSET": str(free_listener_offset((80, 8080))),
         }
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:

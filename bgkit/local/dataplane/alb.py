@@ -43,6 +43,7 @@ from bgkit.local.dataplane.health import KIND as HEALTH
 from bgkit.local.dataplane.health import HealthChecker, health_record, reset, seed
 from bgkit.local.dataplane.proxy import IDLE_TIMEOUT, SERVER, Proxy, error_page
 from bgkit.local.dataplane.runtime import ENDPOINT
+from bgkit.local.ports import ephemeral_ports, port_holder
 from bgkit.local.services.elbv2.models import LISTENER, LOAD_BALANCER, RULE, TARGET, TARGET_GROUP
 
 log = logging.getLogger("bgkit.local.alb")
@@ -55,6 +56,34 @@ class Server:
 
     runner: web.ServerRunner
     site: web.TCPSite
+
+
+def unbindable(port: int, error: OSError) -> str:
+    """Why a listener cannot listen on host ``port`` and what to do, in one sentence; it is
+    tried again at every pass, so it serves once the port is free."""
+    ephemeral = ephemeral_ports()
+    if error.errno != errno.EADDRINUSE:
+        return (
+            f"cannot listen on port {port}: {error.strerror or error}; choose another listener "
+            "offset (BGKIT_LISTENER_OFFSET)"
+        )
+    if port_holder(port) == "listening":
+        return (
+            f"port {port} is in use by another program listening on it; stop it or choose "
+            "another listener offset (BGKIT_LISTENER_OFFSET)"
+        )
+    where = (
+        f"it lies in this machine's ephemeral port range {ephemeral.start}–{ephemeral.stop - 1}, "
+        "where any outgoing connection may take it as its source port and keep it up to 60 s "
+        "after closing"
+        if port in ephemeral
+        else "a connection of this machine uses it as its local port"
+    )
+    return (
+        f"port {port} is held by a connection, not by a server ({where}); it is served as soon "
+        f"as it is free — choose a listener offset that keeps listener ports below "
+        f"{ephemeral.start} (BGKIT_LISTENER_OFFSET, default 10000)"
+    )
 
 
 class AlbDataPlane(Component):
@@ -141,9 +170,12 @@ class AlbDataPlane(Component):
 
         Returns:
             One dict a listener: ``listener_arn``, ``load_balancer_arn``, ``port``,
-            ``host_port``, ``url``, ``serving`` and ``error`` (why it does not serve, or None).
+            ``host_port``, ``url``, ``serving``, ``error`` (why it does not serve, or None) and
+            ``ephemeral`` (whether its host port lies in the ephemeral port range, where any
+            outgoing connection may take it: :mod:`bgkit.local.ports`).
         """
         offset = self._host.listener_offset if self._host else 0
+        ephemeral = ephemeral_ports()
         rows = []
         for listener in self._listeners:
             host_port = offset + int(listener["Port"])
@@ -156,6 +188,7 @@ class AlbDataPlane(Component):
                     "url": f"http://127.0.0.1:{host_port}",
                     "serving": host_port in self._servers,
                     "error": self._errors.get(host_port),
+                    "ephemeral": host_port in ephemeral,
                 }
             )
         return rows
@@ -264,16 +297,9 @@ class AlbDataPlane(Component):
             await site.start()
         except OSError as error:
             await runner.cleanup()
-            reason = (
-                f"port {port} is in use by another program"
-                if error.errno == errno.EADDRINUSE
-                else f"cannot listen on port {port}: {error.strerror or error}"
-            )
+            reason = unbindable(port, error)
             if self._errors.get(port) != reason:
-                log.error(
-                    "listener on 127.0.0.1:%d not served: %s; free the port or choose another "
-                    "listener offset (BGKIT_LISTENER_OFFSET)", port, reason,
-                )  # fmt: skip
+                log.error("listener on 127.0.0.1:%d not served: %s", port, reason)
             self._errors[port] = reason
             return
         self._errors.pop(port, None)
