@@ -18,6 +18,7 @@ def providers() -> dict[str, Provider]:
     """A fresh provider of each service, by botocore service name."""
     from bgkit.local.services.awslambda.provider import LambdaProvider
     from bgkit.local.services.codedeploy.provider import CodeDeployProvider
+    from bgkit.local.services.codepipeline.provider import CodePipelineProvider
     from bgkit.local.services.ec2.provider import Ec2Provider
     from bgkit.local.services.ecs.provider import EcsProvider
     from bgkit.local.services.elbv2.provider import Elbv2Provider
@@ -27,6 +28,6 @@ def providers() -> dict[str, Provider]:
 
     classes: tuple[type[Provider], ...] = (
         StsProvider, IamProvider, Ec2Provider, Elbv2Provider, EcsProvider, CodeDeployProvider,
-        LogsProvider, LambdaProvider,
+        LogsProvider, LambdaProvider, CodePipelineProvider,
     )  # fmt: skip
     return {cls.service: cls() for cls in classes}
