@@ -1,4 +1,4 @@
-"""Settings: which target, region, participant prefix, local ports and clock.
+"""Settings: which target, region, participant prefix, local ports, clock and language.
 
 Every setting has an environment variable and a keyword of the same meaning in
 :func:`bgkit.connect` (DESIGN.md's table); keywords win over the environment, the environment over
@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bgkit.errors import ConfigError
+from bgkit.labels import LANGUAGES
 
 TARGETS = ("local", "aws")
 AUTOPILOTS = ("reroute", "rollback")
@@ -28,6 +29,7 @@ ENVIRONMENT = {
     "autopilot": "BGKIT_AUTOPILOT",
     "approval_timeout": "BGKIT_APPROVAL_TIMEOUT",
     "prefix": "BGKIT_PREFIX",
+    "lang": "BGKIT_LANG",
 }
 
 
@@ -55,6 +57,8 @@ class Settings:
     approval_timeout: float = 600.0
     prefix: str = "bgkit"
     region: str = "us-east-1"
+    #: the language of the panel, the tour's report and the tables' headers (bgkit.labels)
+    lang: str = "en"
 
     def __post_init__(self) -> None:
         if self.target not in TARGETS:
@@ -85,6 +89,8 @@ class Settings:
                 f"BGKIT_PREFIX must be letters, digits and '-', not {self.prefix!r}: it starts "
                 "every resource name"
             )
+        if self.lang not in LANGUAGES:
+            raise ConfigError(f"BGKIT_LANG must be 'en' or 'ja', not {self.lang!r}")
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -18,6 +18,7 @@ import re
 import shutil
 import tempfile
 import time
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from bgkit.config import Settings
 from bgkit.errors import NotRunningError
+from bgkit.labels import header, word
 from bgkit.local.process import free_port, port_is_free, start_background, stop_background
 
 __all__ = [
@@ -111,6 +113,8 @@ class TourReport:
     #: when the deployments could not be listed, and why
     unlisted: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    #: the language of the report, ``en`` or ``ja``; default ``BGKIT_LANG``'s (bgkit.labels)
+    lang: str | None = None
 
     def record(self, notebook: str, deployments: list[dict[str, str]]) -> None:
         """Add the deployments not seen before as ``notebook``'s; update the others' status."""
@@ -119,33 +123,42 @@ class TourReport:
             known.update(status=row["status"], what=row["what"])
 
     def __str__(self) -> str:
-        lines = ["bgkit tour"]
+        lines = [word("tour", self.lang)]
         width = max((len(step["notebook"]) for step in self.steps), default=0)
         for step in self.steps:
             seconds = f"{step['seconds']:5.1f} s"
             lines.append(f"  {step['notebook']:<{width}}  {seconds}  {step['outcome']}")
             lines += [f"      {seen}" for seen in step["ports"]]
         if self.deployments:
-            lines.append("  deployments (the notebook that started each; the last status seen):")
-            lines += _table(list(self.deployments.values()), indent="      ")
-        lines += [f"  deployments not listed {why}" for why in self.unlisted]
-        lines.append(f"  total: {self.seconds:.1f} s")
+            lines.append("  " + word("tour_deployments", self.lang))
+            lines += _table(list(self.deployments.values()), "      ", self.lang)
+        lines += ["  " + word("tour_unlisted", self.lang, why=why) for why in self.unlisted]
+        lines.append("  " + word("tour_total", self.lang, seconds=f"{self.seconds:.1f}"))
         return "\n".join(lines)
 
 
 DEPLOYMENT_COLUMNS = ("notebook", "deployment", "kind", "status", "what")
 
 
-def _table(rows: list[dict[str, str]], indent: str) -> list[str]:
-    """Rows as left-aligned columns under a header (the last column unpadded)."""
+def _table(rows: list[dict[str, str]], indent: str, lang: str | None = None) -> list[str]:
+    """Rows as left-aligned columns under a header in ``lang`` (the last column unpadded;
+    widths on the terminal, where a Japanese character takes two columns)."""
+    heads = {name: header(name, lang) for name in DEPLOYMENT_COLUMNS}
     widths = {
-        name: max(len(name), *(len(row[name]) for row in rows)) for name in DEPLOYMENT_COLUMNS
+        name: max(_width(heads[name]), *(_width(row[name]) for row in rows))
+        for name in DEPLOYMENT_COLUMNS
     }
 
     def line(values: dict[str, str]) -> str:
-        return indent + "  ".join(f"{values[n]:<{widths[n]}}" for n in DEPLOYMENT_COLUMNS).rstrip()
+        cells = (values[n] + " " * (widths[n] - _width(values[n])) for n in DEPLOYMENT_COLUMNS)
+        return (indent + "  ".join(cells)).rstrip()
 
-    return [line({name: name for name in DEPLOYMENT_COLUMNS}), *map(line, rows)]
+    return [line(heads), *map(line, rows)]
+
+
+def _width(text: str) -> int:
+    """Columns ``text`` takes on a terminal: two for a wide (East Asian) character."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 PORT_ROW = re.compile(r"^\d+\s+(80|8080)\s+(\d+|NaN|None)\s+(\S+)")

@@ -15,7 +15,8 @@ Buttons enable and disable with the phase; an error AWS answers is shown in the 
 :attr:`ApprovalPanel.errors`. ``await panel.decision()`` waits for a click without blocking the
 kernel's widget events (a loop on ``asyncio.sleep``, which ipykernel ≥ 7.4 needs); with
 ``BGKIT_AUTOPILOT`` it presses the button itself, and without a decision it fails after
-``BGKIT_APPROVAL_TIMEOUT`` seconds, so no headless run hangs.
+``BGKIT_APPROVAL_TIMEOUT`` seconds, so no headless run hangs. Its words are English or, with
+``BGKIT_LANG=ja`` or ``lang="ja"``, Japanese with the console's button labels (:mod:`bgkit.labels`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import ipywidgets as widgets
 from botocore.exceptions import BotoCoreError, ClientError
 
 from bgkit.errors import BgkitError
+from bgkit.labels import header, word
 from bgkit.observe.frames import deployment_frame, deployment_task_sets_frame
 from bgkit.observe.plots import BLUE, GREEN, GREY, RED
 from bgkit.observe.topology import plot_topology, topology_frame
@@ -58,10 +60,16 @@ class ApprovalPanel(widgets.VBox):
         kit: the handle of :func:`bgkit.connect`.
         deployment_id: the deployment to follow.
         refresh_interval: wall seconds between two refreshes while it is followed.
+        lang: the language of its words, ``en`` or ``ja``; default ``BGKIT_LANG``'s.
     """
 
-    def __init__(self, kit: Any, deployment_id: str, *, refresh_interval: float = 1.0) -> None:
+    def __init__(
+        self, kit: Any, deployment_id: str, *, refresh_interval: float = 1.0,
+        lang: str | None = None,
+    ) -> None:  # fmt: skip
         self._kit = kit
+        self.lang = lang or getattr(kit.settings, "lang", None) or "en"
+        word("phase", self.lang)  # an unknown language is refused here
         self.deployment_id = deployment_id
         self.refresh_interval = refresh_interval
         self.errors: list[str] = []
@@ -73,7 +81,9 @@ class ApprovalPanel(widgets.VBox):
         self._topology_key = ""
         self._follower: asyncio.Task[None] | None = None
 
-        self._title = widgets.HTML(f"<b>Deployment <code>{html.escape(deployment_id)}</code></b>")
+        self._title = widgets.HTML(
+            f"<b>{word('deployment', self.lang)} <code>{html.escape(deployment_id)}</code></b>"
+        )
         self._status = widgets.HTML()
         self._events = widgets.HTML()
         self._task_sets = widgets.HTML()
@@ -81,15 +91,15 @@ class ApprovalPanel(widgets.VBox):
         self._message = widgets.HTML()
         # width "auto": a button as wide as its label, never "Stop and roll b…"
         self._reroute_button = widgets.Button(
-            description="Reroute traffic", button_style="success", icon="random", disabled=True,
-            layout=widgets.Layout(width="auto"),
+            description=word("reroute", self.lang), button_style="success", icon="random",
+            disabled=True, layout=widgets.Layout(width="auto"),
         )  # fmt: skip
         self._roll_back_button = widgets.Button(
-            description="Stop and roll back", button_style="danger", icon="undo", disabled=True,
-            layout=widgets.Layout(width="auto"),
+            description=word("roll_back", self.lang), button_style="danger", icon="undo",
+            disabled=True, layout=widgets.Layout(width="auto"),
         )  # fmt: skip
         self._terminate_button = widgets.Button(
-            description="Terminate original task set now",
+            description=word("terminate", self.lang),
             icon="trash",
             disabled=True,
             layout=widgets.Layout(width="auto"),
@@ -186,12 +196,12 @@ class ApprovalPanel(widgets.VBox):
             task_sets = deployment_task_sets_frame(self._kit, self.deployment_id)
             topology = topology_frame(self._kit, self.deployment_id)
         except (ClientError, BotoCoreError, BgkitError, LookupError) as error:
-            self._error(f"could not read the deployment: {error}")
+            self._error(word("could_not_read", self.lang, error=error))
             return self.phase
         self.ready_wait_ends = _ready_wait_end(info, target)
         self._status.value = self._status_html(info)
-        self._events.value = _table(events, "status")
-        self._task_sets.value = _table(task_sets, "label")
+        self._events.value = _table(events, "status", self.lang)
+        self._task_sets.value = _table(task_sets, "label", self.lang)
         key = topology.to_json()
         if key != self._topology_key:
             self._topology_key = key
@@ -202,15 +212,17 @@ class ApprovalPanel(widgets.VBox):
         return self.phase
 
     def _status_html(self, info: dict[str, Any]) -> str:
-        parts = [f"phase: <b>{html.escape(self.phase)}</b>"]
+        parts = [f"{word('phase', self.lang)}: <b>{html.escape(self.phase)}</b>"]
         if self.phase == "Ready" and self.ready_wait_ends is not None:
-            parts.append(f"ready wait ends at {self.ready_wait_ends:%H:%M:%S} UTC")
+            ends = f"{self.ready_wait_ends:%H:%M:%S}"
+            parts.append(word("ready_wait_ends", self.lang, time=ends))
         error = info.get("errorInformation")
         if error:
             parts.append(html.escape(f"{error.get('code')}: {error.get('message')}"))
         rollback = info.get("rollbackInfo", {}).get("rollbackDeploymentId")
         if rollback:
-            parts.append(f"rolled back by <code>{html.escape(rollback)}</code>")
+            code = f"<code>{html.escape(rollback)}</code>"
+            parts.append(word("rolled_back_by", self.lang, deployment=code))
         return " · ".join(parts)
 
     # -- waiting without blocking widget events -------------------------------------------------
@@ -355,11 +367,11 @@ COLOURS = {
 }
 
 
-def _table(frame: Any, colour_by: str) -> str:
-    """A small HTML table, the cells of ``colour_by`` coloured."""
+def _table(frame: Any, colour_by: str, lang: str = "en") -> str:
+    """A small HTML table, the cells of ``colour_by`` coloured, its headers in ``lang``."""
     if frame.empty:
-        return "<i>nothing yet</i>"
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+        return f"<i>{word('nothing_yet', lang)}</i>"
+    head = "".join(f"<th>{html.escape(header(str(c), lang))}</th>" for c in frame.columns)
     rows = []
     for _, row in frame.iterrows():
         cells = []

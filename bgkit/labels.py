@@ -1,0 +1,105 @@
+"""The kit's words, in English and Japanese: what the approval panel, the tour's report and the
+helpers' tables show.
+
+One table, :data:`WORDS`, holds each phrase in both languages; :func:`word` picks one by key, and
+:func:`header` translates a table's column header. The language is the ``lang=`` keyword of the
+function that shows the words, else the setting ``BGKIT_LANG`` (``en``, the default, or ``ja``;
+see :mod:`bgkit.config`).
+
+The Japanese follows the vocabulary of AWS's Japanese documentation and console: the buttons
+carry the labels of the CodeDeploy console (「トラフィックの再ルーティング」,
+「停止してロールバック」, 「元のタスクセットの終了」), the listeners are the 本稼働リスナー and
+テストリスナー of the CodeDeploy user guide, the new task set the 置換タスクセット of the ECS
+developer guide.
+
+Only words a person reads are translated. The columns of the pandas frames the helpers return
+stay English — they are names code uses (``frame["revision"]``), like the fields of a boto3
+answer — and so do the deployment's phases (``Ready``, ``Stopped``: CodeDeploy's statuses).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from bgkit.errors import ConfigError
+
+__all__ = ["LANGUAGES", "WORDS", "header", "language", "word"]
+
+#: the languages the kit speaks
+LANGUAGES = ("en", "ja")
+
+#: key → language → phrase (``{name}`` fields filled by :func:`word`)
+WORDS: dict[str, dict[str, str]] = {
+    # the approval panel's buttons: the CodeDeploy console's labels
+    "reroute": {"en": "Reroute traffic", "ja": "トラフィックの再ルーティング"},
+    "roll_back": {"en": "Stop and roll back", "ja": "停止してロールバック"},
+    "terminate": {"en": "Terminate original task set now", "ja": "元のタスクセットの終了"},
+    # the approval panel's labels
+    "deployment": {"en": "Deployment", "ja": "デプロイ"},
+    "phase": {"en": "phase", "ja": "フェーズ"},
+    "ready_wait_ends": {
+        "en": "ready wait ends at {time} UTC",
+        "ja": "待機時間は {time} UTC に終了",
+    },
+    "rolled_back_by": {
+        "en": "rolled back by {deployment}",
+        "ja": "{deployment} でロールバック済み",
+    },
+    "nothing_yet": {"en": "nothing yet", "ja": "まだありません"},
+    "could_not_read": {
+        "en": "could not read the deployment: {error}",
+        "ja": "デプロイを読み取れませんでした: {error}",
+    },
+    # the tour's report
+    "tour": {"en": "bgkit tour", "ja": "bgkit ツアー"},
+    "tour_deployments": {
+        "en": "deployments (the notebook that started each; the last status seen):",
+        "ja": "デプロイ (開始したノートブックと、最後に確認したステータス):",
+    },
+    "tour_unlisted": {
+        "en": "deployments not listed {why}",
+        "ja": "一覧にできなかったデプロイ {why}",
+    },
+    "tour_total": {"en": "total: {seconds} s", "ja": "合計: {seconds} s"},
+}
+
+#: column header → its Japanese (the panel's tables and the tour's table of deployments)
+HEADERS = {
+    "event": "イベント",
+    "status": "ステータス",
+    "label": "タスクセット",
+    "target group": "ターゲットグループ",
+    "weight": "重み",
+    "running": "実行中",
+    "desired": "必要数",
+    "notebook": "ノートブック",
+    "deployment": "デプロイ",
+    "kind": "種類",
+    "what": "内容",
+}
+
+
+def language(lang: str | None = None, env: Any = None) -> str:
+    """The language to speak: ``lang`` if given, else ``BGKIT_LANG``, else ``en``.
+
+    Raises:
+        ConfigError: neither ``en`` nor ``ja``.
+    """
+    source = "lang"
+    if lang is None:
+        lang = ((os.environ if env is None else env).get("BGKIT_LANG") or "").strip() or "en"
+        source = "BGKIT_LANG"
+    if lang not in LANGUAGES:
+        raise ConfigError(f"{source} must be 'en' or 'ja', not {lang!r}")
+    return lang
+
+
+def word(key: str, lang: str | None = None, **values: Any) -> str:
+    """The phrase ``key`` in ``lang`` (see :func:`language`), its fields filled from ``values``."""
+    return WORDS[key][language(lang)].format(**values)
+
+
+def header(column: str, lang: str | None = None) -> str:
+    """A table's column header in ``lang``; a column without a translation as it is."""
+    return HEADERS.get(column, column) if language(lang) == "ja" else column
