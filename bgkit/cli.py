@@ -88,6 +88,12 @@ def status() -> None:
                 " by a connection: choose a smaller BGKIT_LISTENER_OFFSET"
             )
         click.echo(f"  port {listener['port']:<5} → {listener['url']}  ({state})")
+    loop = running.get("loop")
+    if loop:
+        click.echo(
+            f"event loop:      worst stall {loop['worst_stall_ms']:g} ms, "
+            f"{loop['stalls_over_threshold']} over {loop['threshold_ms']:g} ms"
+        )
     tasks = running.get("tasks", [])
     click.echo(f"task processes:  {len(tasks) or 'none'}")
     for task in tasks:

@@ -54,6 +54,7 @@ from bgkit.local.services import providers as make_providers
 from bgkit.local.services.awslambda.models import AWAITED
 from bgkit.local.services.elbv2.listeners import OFFSET_META
 from bgkit.local.store import Store
+from bgkit.local.watchdog import LoopWatchdog
 
 log = logging.getLogger("bgkit.local")
 
@@ -98,6 +99,8 @@ class LocalCloud:
         self.clock = Clock(self.store, speed=clock)
         self.ids = Ids(self.store)
         self.providers = make_providers()
+        for name in self.providers:  # loaded now, never by a call on the loop (it takes 0.1 s)
+            service_model(name)
         self.components = dataplane_components() if dataplane else []
         self.gateway = Gateway(
             service_model,
@@ -109,6 +112,8 @@ class LocalCloud:
             complete=self._complete,
         )
         self.started_at = time.time()
+        #: how long the loop's own work ever held it (``status()["loop"]``)
+        self.watchdog = LoopWatchdog()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
@@ -139,6 +144,7 @@ class LocalCloud:
             "services": sorted(self.providers),
             "started": self.started_at,
             **{component.name: component.status() for component in self.components},
+            "loop": self.watchdog.status(),
         }
 
     @property
@@ -174,6 +180,7 @@ class LocalCloud:
                 raise PortInUseError(port_in_use_message(self.port)) from None
             raise
         self.port = site._server.sockets[0].getsockname()[1]  # the real port when 0 was asked
+        self.watchdog.start()
         for component in self.components:
             await component.start(self)
         self._change = asyncio.Event()
@@ -192,6 +199,7 @@ class LocalCloud:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        await self.watchdog.stop()
 
     async def _complete(
         self, service: str, operation: str, result: dict[str, Any]

@@ -94,6 +94,7 @@ def test_up_answers_and_status_describes_it(instance):
     status = instance.run("local", "status").stdout
     assert f"pid:             {instance.pid()}" in status
     assert str(instance.state_dir) in status
+    assert re.search(r"event loop: +worst stall [\d.]+ ms, \d+ over 100 ms", status), status
     assert instance.client("sts").get_caller_identity()["Account"] == "123456789012"
 
 
