@@ -31,7 +31,6 @@ from typing import Any
 
 from bgkit.config import Settings
 from bgkit.errors import LocalCloudError, NotRunningError, PortInUseError
-from bgkit.local.store import recorded_processes
 
 STATE_FILE = "state.sqlite3"
 PID_FILE = "local-cloud.json"
@@ -231,6 +230,8 @@ def end_orphans(settings: Settings) -> int:
     """End every task process (and its tree) the local cloud of ``settings.state_dir`` recorded
     and no local cloud holds any more: after it stopped, was killed or hung. Returns how many
     were still running."""
+    from bgkit.local.store import recorded_processes  # sqlite3 only when stopping, not to start
+
     return end_trees(recorded_processes(Path(settings.state_dir) / STATE_FILE))
 
 
