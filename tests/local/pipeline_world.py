@@ -131,3 +131,22 @@ def declaration(role_arn: str, *, name: str = "bgkit-pipeline", **more: Any) -> 
         ],
         **more,
     }  # fmt: skip
+
+
+#: the kit's pipeline policy for the test world, whose task execution role is ``bgkit-execution``
+WORLD_POLICY = POLICY.replace("*-task-execution", "*-execution")
+
+
+def put_source(cloud: Any, body: bytes, *, versioned: bool = True) -> str:
+    """The source and artifact buckets, and the source zip uploaded: its version id."""
+    import boto3
+
+    # a session of its own: boto3 adds its S3 transfer methods to a botocore session once only
+    s3 = boto3.session.Session(
+        region_name="us-east-1", aws_access_key_id="bgkit", aws_secret_access_key="bgkit"
+    ).client("s3", endpoint_url=cloud.endpoint_url)
+    for bucket in (BUCKET, STORE):
+        s3.create_bucket(Bucket=bucket)
+    if versioned:
+        s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    return s3.put_object(Bucket=BUCKET, Key=KEY, Body=body).get("VersionId", "null")

@@ -210,8 +210,7 @@ class ExecutionOperations:
             records = [require_execution(ctx, pipeline_name, wanted)]
         else:
             records = executions_of(ctx, pipeline_name)
-        details = [a for record in records for a in record["_engine"]["actions"]]
-        details.sort(key=lambda a: a["startTime"], reverse=True)
+        details = [a for record in records for a in reversed(record["_engine"]["actions"])]
         return PAGER.page("ListActionExecutions", details, paging)
 
     def get_pipeline_state(self, ctx: RequestContext, name: str) -> dict[str, Any]:
