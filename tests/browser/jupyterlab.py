@@ -164,20 +164,21 @@ def _stop(process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
 
 
 @contextlib.contextmanager
-def start_lab() -> Iterator[Lab]:
-    """A fresh local cloud, and JupyterLab over copies of the notebooks, its kernels set to use
-    that cloud without autopilot."""
+def start_lab(folder: Path | None = None, more: dict[str, str] | None = None) -> Iterator[Lab]:
+    """A fresh local cloud, and JupyterLab over copies of the notebooks of ``folder`` (default
+    the English ones), its kernels set to use that cloud without autopilot, and ``more``
+    settings (``{"BGKIT_LANG": "ja"}``)."""
     home = Path(tempfile.mkdtemp(prefix="bgkit-browser-"))
     root = home / "notebooks"
     root.mkdir()
-    for path in notebooks():
+    for path in notebooks() if folder is None else notebooks(folder):
         shutil.copy2(path, root / path.name)
     cloud = {
         "BGKIT_STATE_DIR": str(home / "state"),
         "BGKIT_LOCAL_PORT": str(free_port()),
         "BGKIT_LISTENER_OFFSET": str(free_offset()),
     }
-    env = _lab_environment(home, cloud)
+    env = {**_lab_environment(home, cloud), **(more or {})}
     settings = Settings.load(env)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
