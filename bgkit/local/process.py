@@ -16,6 +16,7 @@ a local cloud recorded (each tree known by its token, :func:`holders`) are ended
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import shutil
@@ -54,6 +55,8 @@ MADE = (
     LOG_FILE,
     f"{TASKS_DIR}/*.log",
 )
+#: bytes a disk must have free for a local cloud to start on it (its database, its log)
+MIN_FREE = 1024 * 1024
 #: folders a local cloud makes and fills wholly (the Lambda data plane's functions), deleted whole
 MADE_TREES = ("lambda",)
 
@@ -311,10 +314,19 @@ def start_background(settings: Settings, timeout: float = 30.0) -> dict[str, Any
         return running
     if not port_is_free(settings.local_port):
         raise PortInUseError(port_in_use_message(settings.local_port))
-    state_dir = prepare_state_dir(Path(settings.state_dir))
-    log_path = state_dir / LOG_FILE
-    # posix_spawn rather than Popen: the server outlives this process and is never waited for.
-    log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        state_dir = prepare_state_dir(Path(settings.state_dir))
+        if disk_full(state_dir):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        log_path = state_dir / LOG_FILE
+        # posix_spawn rather than Popen: the server outlives this process, never waited for.
+        log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    except OSError as error:
+        from bgkit.local.store import disk_full_message, is_disk_full
+
+        if is_disk_full(error):
+            raise LocalCloudError(disk_full_message(settings.state_dir)) from None
+        raise
     try:
         pid = os.posix_spawn(
             sys.executable,
@@ -332,13 +344,39 @@ def start_background(settings: Settings, timeout: float = 30.0) -> dict[str, Any
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not pid_alive(pid):
-            raise LocalCloudError(f"the local cloud exited as it started; see {log_path}")
+            said = last_words(log_path)
+            if said is None and disk_full(state_dir):  # it could not even write its log
+                from bgkit.local.store import disk_full_message
+
+                said = disk_full_message(state_dir)
+            raise LocalCloudError(
+                f"the local cloud exited as it started: {said}" if said
+                else f"the local cloud exited as it started; see {log_path}"
+            )  # fmt: skip
         status = read_status(settings)
         if status is not None and status["pid"] == pid:
             return status
         time.sleep(0.05)
     os.kill(pid, signal.SIGTERM)
     raise LocalCloudError(f"the local cloud did not answer within {timeout:.0f} s; see {log_path}")
+
+
+def disk_full(folder: Path) -> bool:
+    """Whether the disk under ``folder`` has less than :data:`MIN_FREE` bytes left."""
+    try:
+        return shutil.disk_usage(folder).free < MIN_FREE
+    except OSError:
+        return False
+
+
+def last_words(log_path: Path) -> str | None:
+    """What a local cloud that could not start said last (``bgkit local cloud: …``, the one
+    sentence of ``python -m bgkit.local``), or ``None``."""
+    with contextlib.suppress(OSError):
+        for line in reversed(log_path.read_text(errors="replace").splitlines()[-20:]):
+            if line.startswith("bgkit local cloud: "):
+                return line.removeprefix("bgkit local cloud: ")
+    return None
 
 
 def server_arguments(settings: Settings) -> list[str]:

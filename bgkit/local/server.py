@@ -15,6 +15,7 @@ import errno
 import functools
 import json
 import logging
+import math
 import os
 import signal
 import threading
@@ -53,7 +54,7 @@ from bgkit.local.provider import RequestContext
 from bgkit.local.services import providers as make_providers
 from bgkit.local.services.awslambda.models import AWAITED
 from bgkit.local.services.elbv2.listeners import OFFSET_META
-from bgkit.local.store import Store
+from bgkit.local.store import DiskFullError, Store, is_disk_full
 from bgkit.local.watchdog import LoopWatchdog
 
 log = logging.getLogger("bgkit.local")
@@ -68,6 +69,13 @@ def service_model(name: str) -> ServiceModel:
 @functools.cache
 def _botocore_session() -> botocore.session.Session:
     return botocore.session.get_session()
+
+
+@functools.cache
+def _boto3_session() -> Any:
+    import boto3
+
+    return boto3.session.Session(botocore_session=_botocore_session(), **DUMMY_CREDENTIALS)
 
 
 class LocalCloud:
@@ -120,6 +128,7 @@ class LocalCloud:
         self._change: asyncio.Event | None = None
         self._reconciler: asyncio.Task[None] | None = None
         self._stopping = False
+        self._disk_full_said = -math.inf
 
     # -- what providers and the gateway are given ----------------------------------------------
 
@@ -153,14 +162,10 @@ class LocalCloud:
 
     def client(self, service: str, region: str = "us-east-1") -> Any:
         """A boto3 client for ``service`` that talks to this local cloud."""
-        import boto3
-
         # One botocore session for every client: its loaded models are shared (a fresh session
-        # a client costs about 0.3 s).
-        session = boto3.session.Session(
-            region_name=region, botocore_session=_botocore_session(), **DUMMY_CREDENTIALS
-        )
-        return session.client(service, endpoint_url=self.endpoint_url)
+        # a client costs about 0.3 s); one boto3 session over it, as each registers its handlers
+        # on it and S3's (upload_file …) cannot be registered twice.
+        return _boto3_session().client(service, region_name=region, endpoint_url=self.endpoint_url)
 
     # -- the asyncio side ----------------------------------------------------------------------
 
@@ -247,6 +252,8 @@ class LocalCloud:
                 try:
                     with self.store.transaction():
                         provider.advance(ctx)
+                except DiskFullError as error:
+                    self._disk_full(error)
                 except Exception:
                     log.exception("advancing %s in %s failed", provider.service, region)
 
@@ -257,8 +264,18 @@ class LocalCloud:
         for component in self.components:
             try:
                 await component.reconcile()
+            except DiskFullError as error:
+                self._disk_full(error)
             except Exception:
                 log.exception("the data plane component %s failed", type(component).__name__)
+
+    def _disk_full(self, error: DiskFullError) -> None:
+        """Say it once a minute, in its one sentence (no traceback): the passes go on, and
+        succeed again once there is room."""
+        now = time.monotonic()
+        if now - self._disk_full_said > 60.0:
+            self._disk_full_said = now
+            log.error("%s", error)
 
     # -- running in a thread of this process ---------------------------------------------------
 
@@ -314,9 +331,14 @@ class LocalCloud:
         pid_file = self.state_dir / PID_FILE
         # its start time too: `down` signals the pid only while it is still this process
         started = proc_start_time(os.getpid())
-        write_private(pid_file, json.dumps({**self.status(), "proc_start": started}))
-        log.info("bgkit local cloud serving on %s (pid %d)", self.endpoint_url, os.getpid())
         try:
+            try:
+                write_private(pid_file, json.dumps({**self.status(), "proc_start": started}))
+            except OSError as error:
+                if is_disk_full(error):
+                    raise DiskFullError(self.state_dir) from None
+                raise
+            log.info("bgkit local cloud serving on %s (pid %d)", self.endpoint_url, os.getpid())
             await stop.wait()
         finally:
             log.info("bgkit local cloud stopping")

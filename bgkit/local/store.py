@@ -7,14 +7,18 @@ the key is its natural identifier (name or id).
 
 Every API call runs inside one :meth:`Store.transaction`: a call that returns has been committed
 to disk (WAL, ``synchronous=FULL``) and survives ``kill -9``; a call that raises is rolled back,
-ids drawn included, so a refusal changes nothing.
+ids drawn included, so a refusal changes nothing. A full disk rolls the call back the same
+way and raises :class:`DiskFullError`, one sentence saying what happened and what to do; a sound
+database is never taken for a corrupt one because the disk is full or failing.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
+import shutil
 import sqlite3
 import threading
 import time
@@ -22,6 +26,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from bgkit.errors import LocalCloudError, ServiceError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -45,6 +51,50 @@ CREATE TABLE IF NOT EXISTS processes (
 
 
 log = logging.getLogger("bgkit.local.store")
+#: bytes free under which an I/O error of the database is taken for a full disk
+MIN_FREE = 1024 * 1024
+
+
+def disk_full_message(path: Path | str) -> str:
+    """The one sentence a full disk under the state gets: what happened and what to do."""
+    return (
+        f"the disk that holds the local cloud's state ({path}) is full, so nothing more can be "
+        "saved: free some space on it, or point BGKIT_STATE_DIR at a disk with room, then try "
+        "again"
+    )
+
+
+def is_disk_full(error: BaseException) -> bool:
+    """Whether ``error`` says the disk (or the user's quota) is full."""
+    if isinstance(error, sqlite3.Error):
+        code = getattr(error, "sqlite_errorcode", None)
+        return code == sqlite3.SQLITE_FULL or "database or disk is full" in str(error)
+    return isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+def _unsound(error: BaseException) -> bool:
+    """Whether ``error`` says the database file is not sound SQLite (not an I/O failure)."""
+    if not isinstance(error, sqlite3.DatabaseError):
+        return False
+    code = getattr(error, "sqlite_errorcode", None)
+    return code is None or code & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+
+
+class DiskFullError(ServiceError, LocalCloudError):
+    """The disk under the state is full: nothing was saved (the change is rolled back whole).
+
+    An API call answers it as AWS answers a service that cannot take the request now (503
+    ``ServiceUnavailable``); a local cloud that cannot start says it in one sentence.
+    """
+
+    def __init__(self, path: Path | str) -> None:
+        super().__init__(
+            "ServiceUnavailable", disk_full_message(path), status=503, sender_fault=False
+        )
+        self.path = path
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class Store:
@@ -62,9 +112,14 @@ class Store:
         self._depth = 0
         try:
             self._db = self._open()
-        except sqlite3.DatabaseError as error:
-            if self.path is None:
-                raise
+        except (sqlite3.Error, OSError) as error:
+            if self._disk_full(error):  # a sound database on a full disk is never moved aside
+                raise DiskFullError(self.path or ":memory:") from None
+            if self.path is None or not _unsound(error):
+                raise LocalCloudError(
+                    f"the state database {self.path or ':memory:'} could not be opened "
+                    f"({error}); check the disk and the permissions of its folder"
+                ) from None
             self.moved_aside = self._move_aside()
             log.warning(
                 "the state database %s could not be read (%s): it was moved to %s and the local "
@@ -72,6 +127,18 @@ class Store:
                 self.path, error, self.moved_aside,
             )  # fmt: skip
             self._db = self._open()
+
+    def _disk_full(self, error: BaseException) -> bool:
+        """Whether ``error`` comes of a full disk: said so, or an I/O error with no room left."""
+        if is_disk_full(error):
+            return True
+        code = getattr(error, "sqlite_errorcode", None)
+        if self.path is None or code is None or code & 0xFF != sqlite3.SQLITE_IOERR:
+            return False
+        try:
+            return shutil.disk_usage(self.path.parent).free < MIN_FREE
+        except OSError:
+            return False
 
     def _open(self) -> sqlite3.Connection:
         if self.path is not None and not self.path.exists():
@@ -117,15 +184,28 @@ class Store:
             self._depth += 1
             try:
                 yield self
-            except BaseException:
+            except BaseException as error:
                 self._depth -= 1
                 if outer:
-                    self._db.execute("ROLLBACK")
+                    self._rollback()
+                    if self._disk_full(error):
+                        raise DiskFullError(self.path or ":memory:") from None
                 raise
             else:
                 self._depth -= 1
                 if outer:
-                    self._db.execute("COMMIT")
+                    try:
+                        self._db.execute("COMMIT")
+                    except sqlite3.Error as error:
+                        self._rollback()
+                        if self._disk_full(error):
+                            raise DiskFullError(self.path or ":memory:") from None
+                        raise
+
+    def _rollback(self) -> None:
+        """Roll the open transaction back (SQLite may have done so itself, on a full disk)."""
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
 
     # records ---------------------------------------------------------------------------------
 
