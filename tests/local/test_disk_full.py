@@ -23,24 +23,14 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from ecs_world import TRUST as ECS_TASKS_TRUST
 
 from bgkit.local.process import free_port
 from bgkit.local.server import DUMMY_CREDENTIALS, LocalCloud
 
 BGKIT = str(Path(sys.executable).parent / "bgkit")
 SENTENCE = "is full, so nothing more can be saved: free some space on it"
-TRUST = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "ecs-tasks.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-)
+TRUST = json.dumps(ECS_TASKS_TRUST)
 
 
 @pytest.fixture
