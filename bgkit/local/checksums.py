@@ -21,7 +21,9 @@ import hashlib
 import zlib
 from typing import Any
 
-__all__ = ["ALGORITHMS", "Digests", "crc32c", "crc64nvme", "header_of"]
+from bgkit.errors import ServiceError
+
+__all__ = ["ALGORITHMS", "Digests", "check_digests", "crc32c", "crc64nvme", "header_of"]
 
 #: the checksum algorithms S3 accepts, by the name ``x-amz-sdk-checksum-algorithm`` carries
 ALGORITHMS = ("CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256")
@@ -128,3 +130,30 @@ class Digests:
         if self._checksum is None:
             return None
         return base64.b64encode(self._checksum.digest()).decode("ascii")
+
+
+def check_digests(digests: Digests, content_md5: str | None, checksum: str | None) -> None:
+    """Refuse a body whose ``Content-MD5`` or checksum (of ``digests.algorithm``) differs from
+    what was received, in S3's words."""
+    if content_md5 is not None:
+        try:
+            valid = len(base64.b64decode(content_md5, validate=True)) == 16
+        except ValueError:
+            valid = False
+        if not valid:
+            raise ServiceError("InvalidDigest", "The Content-MD5 you specified was invalid.")
+        if content_md5 != digests.content_md5:
+            raise ServiceError(
+                "BadDigest", "The Content-MD5 you specified did not match what we received."
+            )
+    if checksum is not None and digests.algorithm is not None:
+        header = header_of(digests.algorithm)
+        try:
+            base64.b64decode(checksum, validate=True)
+        except ValueError:
+            raise ServiceError("InvalidRequest", f"Value for {header} header is invalid.") from None
+        if checksum != digests.checksum:
+            raise ServiceError(
+                "BadDigest",
+                f"The {digests.algorithm} you specified did not match the calculated checksum.",
+            )

@@ -30,6 +30,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import botocore.session
 from botocore.awsrequest import HeadersDict, create_request_object, prepare_request_dict
+from botocore.config import Config
+from botocore.httpchecksum import apply_request_checksum, resolve_request_checksum_algorithm
 from botocore.model import OperationModel, ServiceModel, Shape
 from botocore.parsers import create_parser
 from botocore.response import StreamingBody
@@ -172,14 +174,35 @@ def _within(preferred: Any, metadata: dict[str, Any]) -> Any:
     return preferred
 
 
-def botocore_request(operation: OperationModel, params: dict[str, Any]) -> HttpRequest:
-    """The HTTP request boto3 sends for ``params``, built by botocore's serializer."""
+def botocore_request(
+    operation: OperationModel,
+    params: dict[str, Any],
+    *,
+    checksums: bool = False,
+    endpoint: str = ENDPOINT,
+) -> HttpRequest:
+    """The HTTP request boto3 sends for ``params``, built by botocore's serializer.
+
+    Args:
+        operation: the operation called.
+        params: what the caller passed.
+        checksums: add the request checksum a client adds (botocore's ``httpchecksum``: a
+            ``x-amz-checksum-crc32`` header, or over ``https`` an ``aws-chunked`` body with
+            the checksum in its trailer).
+        endpoint: the endpoint the request is for.
+    """
     protocol = protocol_of(operation.service_model)
     request_dict = create_serializer(protocol).serialize_to_request(params, operation)
-    prepare_request_dict(request_dict, endpoint_url=ENDPOINT)
+    prepare_request_dict(request_dict, endpoint_url=endpoint)
+    if checksums:
+        request_dict.setdefault("context", {}).setdefault("client_config", Config())
+        resolve_request_checksum_algorithm(request_dict, operation, params)
+        apply_request_checksum(request_dict)
     prepared = create_request_object(request_dict).prepare()
     url = urlsplit(prepared.url)
     body = prepared.body or b""
+    if hasattr(body, "read"):
+        body = body.read()
     return HttpRequest(
         method=prepared.method,
         path=url.path,

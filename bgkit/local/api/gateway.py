@@ -42,6 +42,7 @@ from bgkit.local.api.protocol import (
     serialize_result,
     unknown_operation_code,
 )
+from bgkit.local.api.restxml import path_style
 from bgkit.local.process import STATUS_PATH
 from bgkit.local.provider import Provider, RequestContext
 
@@ -51,6 +52,9 @@ log = logging.getLogger("bgkit.local")
 #: ``elasticloadbalancing``, like the classic ELB, which the local cloud does not serve): a request
 #: is theirs only when its ``Version``, if it sends one, is their model's API version
 SHARED_SIGNING_NAME = frozenset({"elbv2"})
+#: served services whose clients may name the resource in the Host (S3's virtual-hosted
+#: ``<bucket>.localhost``): the request is read as the path-style one it stands for
+VIRTUAL_HOSTED = frozenset({"s3"})
 CREDENTIAL = re.compile(
     r"Credential=(?P<key>[^/,\s]+)/(?P<date>\d{8})/(?P<region>[^/]+)/(?P<service>[^/]+)/aws4_request"
 )
@@ -140,7 +144,8 @@ class Gateway:
         answer = self._call(http)
         if isinstance(answer, _Answered) and self.complete is not None:
             answer = await self._completed(answer)
-        return _to_aiohttp(answer if isinstance(answer, HttpResponse) else answer.response())
+        response = answer if isinstance(answer, HttpResponse) else answer.response()
+        return _to_aiohttp(response, head=request.method == "HEAD")
 
     def dispatch(self, http: HttpRequest) -> HttpResponse:
         """Answer one request (no transport involved: tests may call this directly; nothing
@@ -176,6 +181,8 @@ class Gateway:
                 f"{scope['service']!r}; it answers {', '.join(sorted(self.signing_names))}",
             )
         operation = None
+        if service_name in VIRTUAL_HOSTED:
+            http = path_style(http)
         try:
             operation, params = parse_request(model, http)
             provider = self.providers.get(service_name)
@@ -244,5 +251,14 @@ def _plain_error(status: int, message: str) -> HttpResponse:
     return HttpResponse(status, {"Content-Type": "text/plain"}, (message + "\n").encode())
 
 
-def _to_aiohttp(response: HttpResponse) -> web.Response:
+def _to_aiohttp(response: HttpResponse, head: bool = False) -> web.StreamResponse:
+    """The response to send; an answer to ``HEAD`` (or a 304) has headers only, its
+    ``Content-Length`` the one the answer gives (S3's ``HeadObject``: the object's size)."""
+    if head or response.status == 304:
+        headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+        answer = web.StreamResponse(status=response.status, headers=headers)
+        length = response.headers.get("Content-Length")
+        if head and length is not None:
+            answer.content_length = int(length)
+        return answer
     return web.Response(status=response.status, headers=response.headers, body=response.body)

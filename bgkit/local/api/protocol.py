@@ -1,8 +1,9 @@
 """The protocol layer: AWS wire requests in, AWS wire responses and errors out.
 
-Driven only by botocore's service models, it speaks the four protocols of the local cloud —
-``json`` (ECS, CodeDeploy, CloudWatch Logs), ``query`` (IAM, STS, ELBv2), ``ec2`` and
-``rest-json`` (Lambda, :mod:`bgkit.local.api.restjson`) — and knows no service. The gateway
+Driven only by botocore's service models, it speaks the five protocols of the local cloud —
+``json`` (ECS, CodeDeploy, CloudWatch Logs), ``query`` (IAM, STS, ELBv2), ``ec2``,
+``rest-json`` (Lambda, :mod:`bgkit.local.api.restjson`) and ``rest-xml`` (S3,
+:mod:`bgkit.local.api.restxml`) — and knows no service. The gateway
 hands it an :class:`HttpRequest` and gets back the operation and its params
 (:func:`parse_request`); after the provider has answered, it turns the result or the
 :class:`~bgkit.errors.ServiceError` into an :class:`HttpResponse` (:func:`serialize_result`,
@@ -15,10 +16,11 @@ written in the envelope of the protocol the request looks like
 (:func:`serialize_error_without_service`).
 
 Parsing lives in :mod:`bgkit.local.api.parsers`, writing in :mod:`bgkit.local.api.serializers`,
-``rest-json`` (which builds on both) in :mod:`bgkit.local.api.restjson`; they build on the leaf
+``rest-json`` (which builds on both) in :mod:`bgkit.local.api.restjson`, ``rest-xml`` (which
+builds on it) in :mod:`bgkit.local.api.restxml`; they build on the leaf
 modules :mod:`bgkit.local.api.wire` (the HTTP values), :mod:`bgkit.local.api.timestamps` and
 :mod:`bgkit.local.api.routes` (operations by method and URI), so imports go one way: leaves ←
-parsers, serialisers ← rest-json ← this module ← the gateway.
+parsers, serialisers ← rest-json ← rest-xml ← this module ← the gateway.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from bgkit.local.api.parsers import (
     RequestParser,
 )
 from bgkit.local.api.restjson import RestJsonRequestParser, RestJsonResponseSerializer
+from bgkit.local.api.restxml import RestXmlRequestParser, RestXmlResponseSerializer
 from bgkit.local.api.serializers import (
     Ec2ResponseSerializer,
     JsonResponseSerializer,
@@ -61,12 +64,14 @@ _PARSERS: dict[str, type[RequestParser]] = {
     "query": QueryRequestParser,
     "ec2": Ec2RequestParser,
     "rest-json": RestJsonRequestParser,
+    "rest-xml": RestXmlRequestParser,
 }
 _SERIALIZERS: dict[str, type[ResponseSerializer]] = {
     "json": JsonResponseSerializer,
     "query": QueryResponseSerializer,
     "ec2": Ec2ResponseSerializer,
     "rest-json": RestJsonResponseSerializer,
+    "rest-xml": RestXmlResponseSerializer,
 }
 #: the wire protocols the local cloud speaks
 PROTOCOLS = tuple(_PARSERS)

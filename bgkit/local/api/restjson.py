@@ -76,7 +76,9 @@ class RestJsonRequestParser(JsonRequestParser):
     UNKNOWN_OPERATION_CODE = "UnknownOperationException"
 
     def parse(self, request: HttpRequest) -> tuple[OperationModel, dict[str, Any]]:
-        found = _routes(self.service_model).find(request.method, request.path, request.query)
+        found = _routes(self.service_model).find(
+            request.method, request.path, request.query, request.headers
+        )
         if found is None:
             raise UnknownOperationError(
                 self.UNKNOWN_OPERATION_CODE,
@@ -236,15 +238,7 @@ class RestJsonResponseSerializer(JsonResponseSerializer):
         result = result or {}
         if shape is None:
             return headers, b""
-        body_members = {}
-        for name, member in shape.members.items():
-            location = member.serialization.get("location")
-            value = member_value(result, name)
-            if location in ("header", "headers", "statusCode"):
-                if value is not None:
-                    self._write_header(member, name, value, headers)
-            else:
-                body_members[name] = member
+        body_members = self._write_headers(shape, result, headers)
         payload = shape.serialization.get("payload")
         if payload is not None:
             value = member_value(result, payload)
@@ -271,6 +265,21 @@ class RestJsonResponseSerializer(JsonResponseSerializer):
         kind = "User" if error.sender_fault else "Service"
         body = json.dumps({"Type": kind, "message": error.message}).encode("utf-8")
         return headers, body
+
+    def _write_headers(
+        self, shape: StructureShape, result: dict[str, Any], headers: Headers
+    ) -> dict[str, Shape]:
+        """Write the members bound to headers; return the others (the body's), by name."""
+        body_members = {}
+        for name, member in shape.members.items():
+            location = member.serialization.get("location")
+            value = member_value(result, name)
+            if location in ("header", "headers", "statusCode"):
+                if value is not None:
+                    self._write_header(member, name, value, headers)
+            else:
+                body_members[name] = member
+        return body_members
 
     def _write_header(self, shape: Shape, name: str, value: Any, headers: Headers) -> None:
         location = shape.serialization.get("location")

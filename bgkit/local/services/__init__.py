@@ -24,10 +24,11 @@ def providers() -> dict[str, Provider]:
     from bgkit.local.services.elbv2.provider import Elbv2Provider
     from bgkit.local.services.iam.provider import IamProvider
     from bgkit.local.services.logs.provider import LogsProvider
+    from bgkit.local.services.s3.provider import S3Provider
     from bgkit.local.services.sts import StsProvider
 
     classes: tuple[type[Provider], ...] = (
         StsProvider, IamProvider, Ec2Provider, Elbv2Provider, EcsProvider, CodeDeployProvider,
-        LogsProvider, LambdaProvider, CodePipelineProvider,
+        LogsProvider, LambdaProvider, CodePipelineProvider, S3Provider,
     )  # fmt: skip
     return {cls.service: cls() for cls in classes}
