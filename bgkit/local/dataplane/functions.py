@@ -42,23 +42,29 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import datetime
-import io
 import json
 import logging
-import shutil
 import sys
 import time
-import uuid
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bgkit.local.dataplane import Component, Host
+from bgkit.local.dataplane.invocation import (
+    LAMBDA_DIR,
+    RUNTIME,
+    Run,
+    environment,
+    facts,
+    iso,
+    ms,
+    peak_rss_kb,
+    read_output,
+    unzip,
+)
 from bgkit.local.dataplane.processes import Exit, TaskProcess
-from bgkit.local.process import DUMMY_CREDENTIALS
 from bgkit.local.services.awslambda.models import (
     ASYNC_RETRY_DELAYS,
     AWAITED,
@@ -67,64 +73,13 @@ from bgkit.local.services.awslambda.models import (
     FINISHED,
     INVOCATION,
     invoke_result,
+    log_tail,
 )
 
 log = logging.getLogger("bgkit.local.functions")
 
 #: wall seconds between two looks at a running invocation
 POLL = 0.02
-RUNTIME = Path(__file__).with_name("lambda_runtime.py")
-LAMBDA_DIR = "lambda"
-#: the most log lines an invocation keeps (the rest are dropped, as a note in the log says)
-MAX_LOG_LINES = 10_000
-
-
-@dataclass
-class Run:
-    """One invocation's process, as the data plane watches it."""
-
-    partition: str
-    key: str
-    directory: Path
-    process: TaskProcess
-    deadline: float
-    started: float
-    timeout: int
-    lines: list[list[Any]] = field(default_factory=list)
-    offset: int = 0
-    max_rss_kb: int = 0
-
-
-def _ms(seconds: float) -> int:
-    return int(seconds * 1000)
-
-
-def _iso(seconds: float) -> str:
-    moment = datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-def _peak_rss_kb(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0
-
-
-def _unzip(package: bytes, target: Path) -> None:
-    """Unzip a package into ``target`` once (into a fresh folder, then renamed)."""
-    if target.is_dir():
-        return
-    partial = target.with_name(f"{target.name}.{uuid.uuid4().hex}.partial")
-    with zipfile.ZipFile(io.BytesIO(package)) as archive:
-        archive.extractall(partial)
-    try:
-        partial.rename(target)
-    except OSError:  # another pass unzipped it first
-        shutil.rmtree(partial, ignore_errors=True)
 
 
 class FunctionsDataPlane(Component):
@@ -209,6 +164,10 @@ class FunctionsDataPlane(Component):
             for run in self._running.values()
         ]
 
+    def _now_ms(self) -> int:
+        assert self._host is not None
+        return ms(self._host.clock.now())
+
     # -- the store -----------------------------------------------------------------------------
 
     @property
@@ -255,18 +214,18 @@ class FunctionsDataPlane(Component):
             code_dir = self._root / "code" / record["_code"]
             if code is None:
                 raise FileNotFoundError(f"the package {record['_code']} is gone")
-            await asyncio.to_thread(_unzip, base64.b64decode(code["zip"]), code_dir)
+            await asyncio.to_thread(unzip, base64.b64decode(code["zip"]), code_dir)
             directory = self._root / "invocations" / key
             directory.mkdir(parents=True, exist_ok=True)
             now_wall = self._wall()
-            facts = self._facts(record, now_wall)
+            told = facts(record, now_wall)
             (directory / "event.json").write_bytes(base64.b64decode(record["payload"]))
-            (directory / "context.json").write_text(json.dumps(facts))
+            (directory / "context.json").write_text(json.dumps(told))
             for stale in ("result.json", "output.log"):
                 (directory / stale).unlink(missing_ok=True)
             process = TaskProcess.spawn(
                 [sys.executable, "-u", str(RUNTIME), str(directory)],
-                self._environment(record, facts, code_dir),
+                environment(record, told, code_dir, self._host.endpoint_url),
                 0,
                 directory / "output.log",
                 code_dir,
@@ -307,53 +266,6 @@ class FunctionsDataPlane(Component):
         self._running[key] = run
         self._watchers[key] = asyncio.create_task(self._watch(run))
 
-    def _facts(self, record: dict[str, Any], now_wall: float) -> dict[str, Any]:
-        name = record["FunctionName"]
-        return {
-            "request_id": record["request_id"],
-            "function_name": name,
-            "function_arn": record["FunctionArn"],
-            "memory_size": record["MemorySize"],
-            "handler": record["Handler"],
-            "log_group": f"/aws/lambda/{name}",
-            "log_stream": self._stream(record),
-            "deadline_ms": _ms(now_wall + record["Timeout"]),
-        }
-
-    def _stream(self, record: dict[str, Any]) -> str:
-        day = datetime.datetime.fromtimestamp(record["created"], datetime.timezone.utc)
-        return f"{day:%Y/%m/%d}/[$LATEST]{record['request_id'].replace('-', '')}"
-
-    def _environment(
-        self, record: dict[str, Any], facts: dict[str, Any], code_dir: Path
-    ) -> dict[str, str]:
-        assert self._host is not None
-        region = record["region"]
-        env = {key: str(value) for key, value in (record.get("Environment") or {}).items()}
-        env.update(
-            {
-                "AWS_REGION": region,
-                "AWS_DEFAULT_REGION": region,
-                "AWS_EXECUTION_ENV": f"AWS_Lambda_{record['Runtime']}",
-                "AWS_LAMBDA_FUNCTION_NAME": record["FunctionName"],
-                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(record["MemorySize"]),
-                "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-                "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
-                "AWS_LAMBDA_LOG_GROUP_NAME": facts["log_group"],
-                "AWS_LAMBDA_LOG_STREAM_NAME": facts["log_stream"],
-                "_HANDLER": record["Handler"],
-                "LAMBDA_TASK_ROOT": str(code_dir),
-                "LAMBDA_RUNTIME_DIR": str(RUNTIME.parent),
-                "TZ": ":UTC",
-                "LANG": "en_US.UTF-8",
-                "AWS_ACCESS_KEY_ID": DUMMY_CREDENTIALS["aws_access_key_id"],
-                "AWS_SECRET_ACCESS_KEY": DUMMY_CREDENTIALS["aws_secret_access_key"],
-                "AWS_SESSION_TOKEN": "bgkit-local-session",
-                "AWS_ENDPOINT_URL": self._host.endpoint_url,
-            }
-        )
-        return env
-
     def _resume(self, partition: str, record: dict[str, Any]) -> None:
         """A ``Running`` record after a restart: adopt its process, or settle it."""
         key = record["request_id"]
@@ -375,7 +287,7 @@ class FunctionsDataPlane(Component):
                     record["Timeout"],
                     [list(line) for line in record.get("log", [])],
                 )
-                self._read_output(run, final=True)
+                read_output(run, self._now_ms(), final=True)
                 self._finish(run, timed_out=False)
             elif record["type"] == "Event":
                 record.update(state="Queued")  # at least once: it runs again
@@ -411,43 +323,35 @@ class FunctionsDataPlane(Component):
         timed_out = False
         try:
             while True:
-                self._read_output(run)
-                run.max_rss_kb = max(run.max_rss_kb, _peak_rss_kb(run.process.pid))
+                read_output(run, self._now_ms())
+                run.max_rss_kb = max(run.max_rss_kb, peak_rss_kb(run.process.pid))
                 if run.process.poll() is not None:
                     break
                 if not timed_out and self._wall() >= run.deadline:
                     timed_out = True
                     run.process.kill()
                 await asyncio.sleep(POLL)
-            self._read_output(run, final=True)
+            read_output(run, self._now_ms(), final=True)
             self._finish(run, timed_out)
         except asyncio.CancelledError:
             raise
-        except Exception:
+        except Exception:  # a bug of ours: the invocation fails rather than hang its caller
             log.exception("watching invocation %s failed", run.key)
-
-    def _read_output(self, run: Run, final: bool = False) -> None:
-        assert self._host is not None
-        try:
-            with (run.directory / "output.log").open("rb") as file:
-                file.seek(run.offset)
-                fresh = file.read()
-        except FileNotFoundError:
-            return
-        if not final:
-            fresh = fresh[: fresh.rfind(b"\n") + 1]
-        if not fresh:
-            return
-        run.offset += len(fresh)
-        at = _ms(self._host.clock.now())
-        for line in fresh.decode("utf-8", "replace").splitlines():
-            if len(run.lines) < MAX_LOG_LINES:
-                run.lines.append([at, line.rstrip("\r")])
+            run.process.kill()
+            self._running.pop(run.key, None)
+            self._watchers.pop(run.key, None)
+            record = self._record(run.partition, run.key)
+            if record is not None:
+                error = {"errorType": "Runtime.ExitError", "errorMessage": (
+                    f"RequestId: {run.key} Error: the bgkit local cloud failed watching the "
+                    "function (a bug of ours: its log has the traceback)"
+                )}  # fmt: skip
+                self._end(run.partition, record, None, error)
 
     def _start_log(self, run: Run, record: dict[str, Any]) -> None:
         assert self._host is not None
         run.lines = [list(line) for line in record.get("log", [])]
-        at = _ms(self._host.clock.now())
+        at = ms(self._host.clock.now())
         run.lines.append([at, f"START RequestId: {run.key} Version: $LATEST"])
 
     def _finish(self, run: Run, timed_out: bool) -> None:
@@ -461,9 +365,9 @@ class FunctionsDataPlane(Component):
         ok = False
         if timed_out:
             message = (
-                f"{_iso(self._wall())} {run.key} Task timed out after {run.timeout:.2f} seconds"
+                f"{iso(self._wall())} {run.key} Task timed out after {run.timeout:.2f} seconds"
             )
-            run.lines.append([_ms(self._host.clock.now()) if self._host else 0, message])
+            run.lines.append([ms(self._host.clock.now()) if self._host else 0, message])
             payload = {"errorMessage": message}
         else:
             try:
@@ -487,7 +391,7 @@ class FunctionsDataPlane(Component):
         duration = max(0.0, (self._wall() - run.started) * 1000) if run.started else 0.0
         at = run.lines[-1][0] if run.lines else 0
         if self._host is not None:
-            at = _ms(self._host.clock.now())
+            at = ms(self._host.clock.now())
         run.lines.append([at, f"END RequestId: {run.key}"])
         run.lines.append(
             [
@@ -500,6 +404,7 @@ class FunctionsDataPlane(Component):
             ]
         )
         record["log"] = run.lines
+        record["tail"] = log_tail(record)
         result = payload if ok else json.dumps(payload)
         self._end(run.partition, record, result if ok else None, None if ok else payload)
 

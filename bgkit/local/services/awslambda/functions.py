@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import datetime
-import functools
 import hashlib
 import io
 import json
@@ -76,11 +75,16 @@ MAX_UNZIPPED_BYTES = 262_144_000
 MAX_CODE_STORAGE = 75 * 1024**3
 
 
-@functools.cache
+#: every runtime Lambda's model knows (the ``Runtime`` enum), read when the providers are made,
+#: never by a call on the event loop (loading a service model takes a tenth of a second)
+RUNTIMES = tuple(
+    botocore.session.get_session().get_service_model("lambda").shape_for("Runtime").enum
+)
+
+
 def runtime_enum() -> list[str]:
     """Every runtime Lambda's model knows (the ``Runtime`` enum)."""
-    model = botocore.session.get_session().get_service_model("lambda")
-    return list(model.shape_for("Runtime").enum)
+    return list(RUNTIMES)
 
 
 def validation(value: Any, member: str, constraint: str) -> ServiceError:

@@ -19,7 +19,6 @@ Logs' own ``PutLogEvents`` through ``ctx.call``.
 from __future__ import annotations
 
 import base64
-import datetime
 import json
 from typing import Any
 
@@ -33,6 +32,7 @@ from bgkit.local.services.awslambda.models import (
     function_name_of,
     invocations,
     require_function,
+    stream_name,
 )
 
 __all__ = ["invoke", "queue_invocation", "ship_logs"]
@@ -142,11 +142,6 @@ def invoke(
     return {"StatusCode": 200, "ExecutedVersion": "$LATEST", AWAITED: request_id}
 
 
-def _stream_name(record: dict[str, Any]) -> str:
-    day = datetime.datetime.fromtimestamp(record["created"], datetime.timezone.utc)
-    return f"{day:%Y/%m/%d}/[$LATEST]{record['request_id'].replace('-', '')}"
-
-
 def _log_call(ctx: RequestContext, operation: str, **params: Any) -> None:
     try:
         ctx.call("logs", operation, caller=LAMBDA, **params)
@@ -165,7 +160,7 @@ def ship_logs(ctx: RequestContext) -> None:
         if record["shipped"]:
             continue
         group = f"/aws/lambda/{record['FunctionName']}"
-        stream = _stream_name(record)
+        stream = stream_name(record)
         events = [{"timestamp": int(at), "message": line} for at, line in record["log"] if line]
         _log_call(ctx, "CreateLogGroup", log_group_name=group)
         _log_call(ctx, "CreateLogStream", log_group_name=group, log_stream_name=stream)
@@ -179,6 +174,7 @@ def ship_logs(ctx: RequestContext) -> None:
                 log_events=events,
             )
         record["shipped"] = True
+        record["log"] = []  # CloudWatch Logs has it now; the record stays small
         records.put(record["request_id"], record)
     for record in finished[: max(0, len(finished) - KEEP_FINISHED)]:
         if record["shipped"]:

@@ -37,12 +37,14 @@ hooks read, or ``Failed`` with AWS's error payload). The function's ``Timeout`` 
 a hook's own timeout (one hour) belongs to the calling engine, on the local clock.
 
 A finished invocation keeps its log (``log``: ``[[local ms, line], …]`` with START, END and
-REPORT) until the Lambda provider has shipped it to CloudWatch Logs (``shipped``).
+REPORT) until the Lambda provider has shipped it to CloudWatch Logs (``shipped``), and the
+base64 of its last 4 KB (``tail``, what ``X-Amz-Log-Result`` carries) for as long as it is kept.
 """
 
 from __future__ import annotations
 
 import base64
+import datetime
 from typing import Any
 
 from bgkit.errors import ServiceError
@@ -69,6 +71,7 @@ __all__ = [
     "log_tail",
     "not_found",
     "require_function",
+    "stream_name",
 ]
 
 FUNCTION = "lambda-function"
@@ -143,6 +146,13 @@ def require_function(ctx: RequestContext, identifier: str) -> dict[str, Any]:
     return record
 
 
+def stream_name(record: dict[str, Any]) -> str:
+    """An invocation's log stream, ``2024/05/06/[$LATEST]<32 hex>``: one an invocation, as each
+    runs in an execution environment of its own here."""
+    day = datetime.datetime.fromtimestamp(record["created"], datetime.timezone.utc)
+    return f"{day:%Y/%m/%d}/[$LATEST]{record['request_id'].replace('-', '')}"
+
+
 def log_tail(record: dict[str, Any]) -> str:
     """The base64 of the last :data:`LOG_TAIL_BYTES` of an invocation's log, as
     ``X-Amz-Log-Result`` carries it."""
@@ -160,7 +170,7 @@ def invoke_result(record: dict[str, Any]) -> dict[str, Any]:
     if record.get("function_error"):
         result["FunctionError"] = record["function_error"]
     if record.get("log_type") == "Tail":
-        result["LogResult"] = log_tail(record)
+        result["LogResult"] = record.get("tail") or log_tail(record)
     return result
 
 
