@@ -195,7 +195,9 @@ def botocore_request(
     request_dict = create_serializer(protocol).serialize_to_request(params, operation)
     prepare_request_dict(request_dict, endpoint_url=endpoint)
     if checksums:
-        request_dict.setdefault("context", {}).setdefault("client_config", Config())
+        request_dict.setdefault("context", {}).setdefault(
+            "client_config", Config(request_checksum_calculation="when_supported")
+        )
         resolve_request_checksum_algorithm(request_dict, operation, params)
         apply_request_checksum(request_dict)
     prepared = create_request_object(request_dict).prepare()

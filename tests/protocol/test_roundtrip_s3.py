@@ -91,6 +91,7 @@ def test_request(name: str, endpoint: str) -> None:
 def test_response(name: str) -> None:
     operation = _operation(name)
     result = ExampleValues(locations=True).value(operation.output_shape, name) or {}
+    result.pop("ContentRange", None)  # a part of an object is answered 206 (tests/local)
     assert_response_roundtrip(operation, result)
 
 

@@ -355,6 +355,17 @@ class RestXmlResponseSerializer(RestJsonResponseSerializer):
         namespace = S3_NAMESPACE if service_model.service_name == "s3" else None
         return cls(_namespace_uri(service_model.metadata.get("xmlNamespace")) or namespace)
 
+    def result_status(self, operation: OperationModel, result: dict[str, Any] | None) -> int:
+        """206 for a part of a streamed payload (a ``Content-Range`` member is set), as HTTP
+        answers a range request; else as ``rest-json``."""
+        shape = operation.output_shape
+        if shape is not None and result and operation.has_streaming_output:
+            for name, member in shape.members.items():
+                ranged = member.serialization.get("name", "").lower() == "content-range"
+                if ranged and member_value(result, name) is not None:
+                    return 206
+        return super().result_status(operation, result)
+
     def _headers(self, request_id: str) -> Headers:
         headers = super()._headers(request_id)
         headers["x-amz-request-id"] = request_id
