@@ -182,6 +182,7 @@ def test_signing_names_come_from_the_served_services_models(cloud):
         "codedeploy": "codedeploy",
         "logs": "logs",
         "lambda": "lambda",
+        "s3": "s3",
     }
 
 

@@ -64,9 +64,27 @@ def test_virtual_hosted_client(cloud: LocalCloud, s3: Any) -> None:
 
     assert seen == [f"{BUCKET}.localhost:{cloud.port}"]
     assert s3.get_object(Bucket=BUCKET, Key="via/host.txt")["Body"].read() == b"virtual"
-    assert [o["Key"] for o in client.list_objects_v2(Bucket=BUCKET)["Contents"]] == [
-        "via/host.txt"
-    ]
+    assert [o["Key"] for o in client.list_objects_v2(Bucket=BUCKET)["Contents"]] == ["via/host.txt"]
+
+
+@pytest.mark.parametrize(
+    ("host", "status"),
+    [
+        (f"{BUCKET}.s3.us-east-1.localhost", 200),
+        (f"{BUCKET}.localhost", 200),
+        ("s3.localhost", 200),  # an endpoint named so: path-style
+        (f"{BUCKET}.s3.amazonaws.com", 403),  # not loopback: refused before anything is read
+        (f"{BUCKET}.localhost.example.com", 403),
+    ],
+)
+def test_virtual_hosts_stay_on_loopback(cloud: LocalCloud, s3: Any, host: str, status: int) -> None:
+    path = f"/{BUCKET}?list-type=2" if host == "s3.localhost" else "/?list-type=2"
+
+    answered, _, body = send(cloud, "GET", path, {"Host": f"{host}:{cloud.port}"})
+
+    assert answered == status
+    if status == 200:
+        assert f"<Name>{BUCKET}</Name>".encode() in body
 
 
 def test_aws_chunked_upload_with_a_crc32_trailer(cloud: LocalCloud, s3: Any) -> None:
@@ -122,9 +140,7 @@ def test_head_object_answers_headers_only(cloud: LocalCloud, s3: Any) -> None:
     assert (status, body) == (404, b"")
 
 
-def test_another_service_writes_and_reads_through_the_interface(
-    cloud: LocalCloud, s3: Any
-) -> None:
+def test_another_service_writes_and_reads_through_the_interface(cloud: LocalCloud, s3: Any) -> None:
     ctx = cloud.context("codepipeline", "PutJobSuccessResult", "us-east-1")
     with cloud.store.transaction():
         written = ctx.call(

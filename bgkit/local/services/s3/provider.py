@@ -9,7 +9,8 @@ Operations: ``CreateBucket``, ``HeadBucket``, ``ListBuckets``, ``GetBucketLocati
 leaves the state as it was: an object's bytes reach their file only once every check passed.
 
 Where the rules live: bucket names, locations and tag sets in :mod:`.buckets`; versions and
-delete markers in :mod:`.objects`; listings in :mod:`.listing`; bytes on disk in
+delete markers in :mod:`.objects`; listings in :mod:`.listing`; conditions, ranges and the
+tag header in :mod:`.requests`; bytes on disk in
 :mod:`.storage`; the records in :mod:`.models`. Requests may name a bucket of any region (the
 local cloud answers them all rather than redirecting). Multipart uploads, copies, ACLs, policies
 and presigned URLs are not served.
@@ -18,13 +19,12 @@ and presigned URLs are not served.
 from __future__ import annotations
 
 from typing import Any, ClassVar
-from urllib.parse import parse_qsl
 
 from bgkit.errors import ServiceError
 from bgkit.local.checksums import ALGORITHMS, check_digests
 from bgkit.local.provider import Provider, RequestContext
 from bgkit.local.services.s3 import buckets as rules
-from bgkit.local.services.s3 import listing, objects, storage
+from bgkit.local.services.s3 import listing, objects, requests, storage
 from bgkit.local.services.s3.errors import S3Error
 from bgkit.local.services.s3.models import GARBAGE, bucket_arn, buckets, read_blob
 from bgkit.local.services.s3.models import objects as records
@@ -182,8 +182,8 @@ class S3Provider(Provider):
     ) -> dict[str, Any]:
         """Store an object; ``body`` is bytes or a binary file (another service's call)."""
         record = objects.require_bucket(ctx, bucket)
-        _check_key(key)
-        given = [a for a in ALGORITHMS if others.get(_member(a)) is not None]
+        requests.check_key(key)
+        given = [a for a in ALGORITHMS if others.get(requests.checksum_param(a)) is not None]
         if len(given) > 1:
             raise S3Error(
                 "InvalidRequest", "Expecting a single x-amz-checksum- header. Multiple checksum "
@@ -195,13 +195,14 @@ class S3Provider(Provider):
                 f"x-amz-sdk-checksum-algorithm specified, but no corresponding "
                 f"x-amz-checksum-{checksum_algorithm.lower()} or x-amz-trailer headers were found.",
             )
-        tags = _tag_header(tagging)
+        tags = requests.tag_header(tagging)
         if if_none_match is not None:
-            _check_absent(ctx, record, key, if_none_match)
+            requests.check_absent(ctx, record, key, if_none_match)
         algorithm = given[0] if given else None
         pending = storage.receive(ctx, body, algorithm)
         try:
-            check_digests(pending.digests, content_md5, others.get(_member(algorithm or "")))
+            checksum = others.get(requests.checksum_param(algorithm or ""))
+            check_digests(pending.digests, content_md5, checksum)
         except ServiceError:
             pending.discard()
             raise
@@ -221,7 +222,7 @@ class S3Provider(Provider):
             "ContentType": others.get("content_type") or "binary/octet-stream",
         }
         for name in objects.CONTENT_MEMBERS[1:]:
-            value = others.get(_snake(name))
+            value = others.get(requests.snake(name))
             if value is not None:
                 version[name] = value
         version = objects.add_version(ctx, record, key, version)
@@ -245,13 +246,13 @@ class S3Provider(Provider):
     ) -> dict[str, Any]:
         record = objects.require_bucket(ctx, bucket)
         version = objects.require_version(ctx, record, key, version_id)
-        _check_conditions(version, others)
+        requests.check_conditions(version, others)
         data = read_blob(ctx, version["Blob"])
         if range is None:
             result = objects.object_view(record, version, checksum_mode)
             result["Body"] = data
         else:
-            start, end = _range(range, len(data))
+            start, end = requests.byte_range(range, len(data))
             result = objects.object_view(record, version, None)
             result.update(
                 Body=data[start : end + 1],
@@ -259,7 +260,7 @@ class S3Provider(Provider):
                 ContentRange=f"bytes {start}-{end}/{len(data)}",
             )
         for name in objects.CONTENT_MEMBERS[:-1]:
-            override = others.get(f"response_{_snake(name)}")
+            override = others.get(f"response_{requests.snake(name)}")
             if override is not None:
                 result[name] = override
         return result
@@ -275,7 +276,7 @@ class S3Provider(Provider):
     ) -> dict[str, Any]:
         record = objects.require_bucket(ctx, bucket)
         version = objects.require_version(ctx, record, key, version_id)
-        _check_conditions(version, others)
+        requests.check_conditions(version, others)
         return objects.object_view(record, version, checksum_mode)
 
     def list_objects_v2(self, ctx: RequestContext, bucket: str, **params: Any) -> dict[str, Any]:
@@ -410,89 +411,3 @@ class S3Provider(Provider):
                 item["Tags"] = tags
         records(ctx, bucket).put(key, stored)
         return {"VersionId": version["VersionId"]} if objects.versioned(record) else {}
-
-
-# -- the request's details --------------------------------------------------------------------
-
-
-def _member(algorithm: str) -> str:
-    """The provider parameter of an algorithm's checksum: ``checksum_crc32`` …"""
-    return f"checksum_{algorithm.lower()}"
-
-
-def _snake(name: str) -> str:
-    from botocore import xform_name
-
-    return xform_name(name)
-
-
-def _check_key(key: str) -> None:
-    if not key:
-        raise S3Error("InvalidArgument", "An object key must not be empty.")
-    if len(key.encode("utf-8")) > 1024:
-        raise S3Error("KeyTooLongError", "Your key is too long", 400, {"Size": str(len(key))})
-
-
-def _tag_header(tagging: str | None) -> list[dict[str, str]]:
-    """The tags of ``x-amz-tagging`` (``k1=v1&k2=v2``, URL-encoded)."""
-    if not tagging:
-        return []
-    pairs = parse_qsl(tagging, keep_blank_values=True)
-    return rules.check_tags([{"Key": k, "Value": v} for k, v in pairs], rules.OBJECT_TAGS)
-
-
-def _check_absent(
-    ctx: RequestContext, bucket: dict[str, Any], key: str, if_none_match: str
-) -> None:
-    if if_none_match != "*":
-        raise S3Error(
-            "NotImplemented", "A header you provided implies functionality that is not "
-            "implemented: If-None-Match takes '*' on a put.", 501, {"Header": "If-None-Match"},
-        )  # fmt: skip
-    latest = records(ctx, bucket["Name"]).get(key)
-    if latest is not None and not latest["versions"][0]["DeleteMarker"]:
-        raise S3Error(
-            "PreconditionFailed",
-            "At least one of the pre-conditions you specified did not hold",
-            412,
-            {"Condition": "If-None-Match"},
-        )
-
-
-def _check_conditions(version: dict[str, Any], params: dict[str, Any]) -> None:
-    """``If-Match`` and ``If-None-Match`` of a get or head, by ETag."""
-    if_match, if_none_match = params.get("if_match"), params.get("if_none_match")
-    etag = version["ETag"]
-    if if_match is not None and if_match not in ("*", etag, etag.strip('"')):
-        raise S3Error(
-            "PreconditionFailed",
-            "At least one of the pre-conditions you specified did not hold",
-            412,
-            {"Condition": "If-Match"},
-        )
-    if if_none_match is not None and if_none_match in ("*", etag, etag.strip('"')):
-        raise S3Error("NotModified", "Not Modified", 304)
-
-
-def _range(text: str, size: int) -> tuple[int, int]:
-    """The first and last byte of a ``Range: bytes=…`` header, or ``InvalidRange``."""
-    unit, _, spec = text.partition("=")
-    first, _, last = spec.partition("-")
-    try:
-        if unit.strip() != "bytes" or "," in spec:
-            raise ValueError
-        if first == "":
-            start, end = max(size - int(last), 0), size - 1
-        else:
-            start = int(first)
-            end = min(int(last), size - 1) if last else size - 1
-    except ValueError:
-        return 0, size - 1  # S3 ignores a Range it cannot read
-    if start >= size or start > end:
-        raise S3Error(
-            "InvalidRange",
-            "The requested range is not satisfiable",
-            416,
-            {"RangeRequested": text, "ActualObjectSize": str(size)},
-        )
-    return start, end
