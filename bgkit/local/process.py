@@ -57,8 +57,9 @@ MADE = (
 )
 #: bytes a disk must have free for a local cloud to start on it (its database, its log)
 MIN_FREE = 1024 * 1024
-#: folders a local cloud makes and fills wholly (the Lambda data plane's functions), deleted whole
-MADE_TREES = ("lambda",)
+#: folders a local cloud makes and fills wholly (the Lambda data plane's functions, S3's objects),
+#: deleted whole
+MADE_TREES = ("lambda", "s3")
 
 
 def prepare_state_dir(state_dir: Path) -> Path:

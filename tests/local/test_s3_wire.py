@@ -9,6 +9,7 @@ HTTPS; ``x-amz-decoded-content-length``), the *HeadObject* reference (errors hav
 from __future__ import annotations
 
 import http.client
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -17,7 +18,9 @@ import pytest
 from botocore.config import Config
 from protocol.roundtrip import botocore_request, service_model
 
+from bgkit.config import Settings
 from bgkit.errors import ServiceError
+from bgkit.local.process import reset_state
 from bgkit.local.server import LocalCloud
 from bgkit.local.services.s3.models import find_bucket, object_version
 
@@ -164,3 +167,18 @@ def test_a_refused_call_by_another_service_changes_nothing(cloud: LocalCloud) ->
 
     assert refused.value.code == "NoSuchBucket"
     assert not (cloud.state_dir / "s3" / "blobs").exists()
+
+
+def test_reset_deletes_the_objects_files(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    with LocalCloud(state, port=0, dataplane=False) as cloud:
+        made = cloud.client("s3")
+        made.create_bucket(Bucket=BUCKET)
+        made.put_object(Bucket=BUCKET, Key="k", Body=b"kept on disk")
+    assert [p.read_bytes() for p in (state / "s3" / "blobs").rglob("*") if p.is_file()] == [
+        b"kept on disk"
+    ]
+
+    reset_state(Settings(state_dir=state))
+
+    assert not state.exists()
