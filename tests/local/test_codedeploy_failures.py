@@ -161,19 +161,6 @@ def test_inactive_task_definition_fails(deploy):
     )
 
 
-def test_hooks_fail_at_once_as_no_lambda_runs_locally(deploy):
-    deploy.create_group(rollback=["DEPLOYMENT_FAILURE"])
-    content = appspec(deploy.fizzbuzz, hooks={"AfterAllowTestTraffic": "CodeDeployHook_check"})
-    deployment = deploy.deploy(content)
-    error = failed(deploy, deployment)
-    assert error["code"] == "HOOK_EXECUTION_FAILURE"
-    assert "runs no Lambda functions" in error["message"]
-    assert "AfterAllowTestTraffic: CodeDeployHook_check" in error["message"]
-    assert deploy.events(deployment)["BeforeInstall"] == "Failed"
-    assert "rollbackInfo" not in deploy.info(deployment)  # never from BeforeInstall
-    assert sets(deploy) == [("PRIMARY", "bgkit-web:1")]
-
-
 def test_missing_pass_role_fails_install(cloud, client):  # noqa: F811
     deploy = make_deploy(cloud, client, full_policy=False)  # Limited: ecsTaskExecutionRole only
     deploy.create_group()

@@ -22,8 +22,8 @@ stores the record (always)::
     any step may end in Failed; StopDeployment and an expired ready wait end in Stopped
 
 The test-listener events are left out when the group has no test listener (as the 2018 sample
-shows six events); hook events succeed at once (AppSpecs that name hooks fail at the start: the
-local cloud runs no Lambda functions yet).
+shows six events); a hook event with no function in the AppSpec succeeds at once, one with a
+function runs it and waits for its answer (:mod:`.hooks`).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from bgkit.local.provider import RequestContext
 from bgkit.local.services.codedeploy import traffic
 from bgkit.local.services.codedeploy.appspec import AppSpecError, parsed_appspec
 from bgkit.local.services.codedeploy.configs import traffic_schedule
+from bgkit.local.services.codedeploy.hooks import run_hook
 from bgkit.local.services.codedeploy.lifecycle import (
     DeploymentFailure,
     DeploymentRun,
@@ -56,10 +57,6 @@ READY_TIMEOUT_MESSAGE = (
     "The deployment timed out while waiting for a notification to continue. This time out "
     "period is {minutes} minutes."
 )
-NO_HOOKS_MESSAGE = (
-    "The bgkit local cloud runs no Lambda functions yet, so it cannot run the AppSpec's hooks "
-    "({hooks}). Remove the Hooks section from the AppSpec and deploy again."
-)
 TERMINAL = ("Succeeded", "Failed", "Stopped")
 
 
@@ -79,9 +76,6 @@ def _start(run: DeploymentRun) -> str | None:
         raise DeploymentFailure(error.code, error.message) from None
     if spec is None:  # still being parsed: look again on the next pass
         return run.wait_until(0)
-    if spec.hooks:
-        hooks = ", ".join(f"{event}: {name}" for event, name in spec.hooks.items())
-        raise DeploymentFailure("HOOK_EXECUTION_FAILURE", NO_HOOKS_MESSAGE.format(hooks=hooks))
     engine["appspec"] = {
         "taskDefinition": spec.task_definition,
         "containerName": spec.container_name,
@@ -89,16 +83,21 @@ def _start(run: DeploymentRun) -> str | None:
         "networkConfiguration": spec.network_configuration,
         "platformVersion": spec.platform_version,
         "capacityProviderStrategy": spec.capacity_provider_strategy,
+        "hooks": dict(spec.hooks),
     }
     return NEXT
 
 
 def _hook(event: str) -> Step[DeploymentRun]:
-    """A hook event: nothing to invoke (hooks were refused at the start), so it succeeds."""
+    """A hook event: the AppSpec's function for it runs (:func:`.hooks.run_hook`); with none, it
+    succeeds at once."""
 
     def step(run: DeploymentRun) -> str | None:
         if not run.has_event(event):
             return NEXT
+        function = (run.engine.get("appspec") or {}).get("hooks", {}).get(event)
+        if function:
+            return run_hook(run, event, function)
         run.begin(event)
         run.succeed(event)
         return NEXT
@@ -243,7 +242,8 @@ def _allow_traffic(run: DeploymentRun) -> str | None:
 
 
 def _after_allow_traffic(run: DeploymentRun) -> str | None:
-    _hook("AfterAllowTraffic")(run)
+    if _hook("AfterAllowTraffic")(run) != NEXT:
+        return None  # the hook waits
     run.set_target("Succeeded")
     return NEXT
 

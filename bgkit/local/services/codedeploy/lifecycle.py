@@ -68,6 +68,7 @@ class AppSpecTarget(TypedDict):
     networkConfiguration: dict[str, Any] | None
     platformVersion: str | None
     capacityProviderStrategy: list[dict[str, Any]] | None
+    hooks: dict[str, str]  # lifecycle event → the Lambda function the AppSpec names for it
 
 
 class NewDeploymentState(MachineState):
@@ -103,6 +104,7 @@ class DeploymentState(NewDeploymentState, total=False):
     continued: str  # the wait ContinueDeployment ended: READY_WAIT or TERMINATION_WAIT
     shiftStart: float  # local time production traffic began to shift (AllowTraffic)
     terminationDeadline: float  # local time blue is deleted (TerminationWait)
+    hooks: dict[str, Any]  # event → its hook execution (:mod:`.hooks`)
 
 
 def event_list(with_test_listener: bool) -> list[dict[str, Any]]:
@@ -299,11 +301,8 @@ def fail(run: DeploymentRun, code: str, message: str) -> None:
         failed = next((e for e in run.engine["events"] if e["status"] == "Skipped"), None)
     if failed is not None:
         failed.setdefault("startTime", run.now())
-        failed.update(
-            status="Failed",
-            endTime=run.now(),
-            diagnostics={"errorCode": "UnknownError", "message": message},
-        )
+        failed.update(status="Failed", endTime=run.now())
+        failed.setdefault("diagnostics", {"errorCode": "UnknownError", "message": message})
     run.set_target("Failed")
     _end(run, "Failed", code, message)
     before_install = failed is not None and failed["lifecycleEventName"] == "BeforeInstall"
@@ -359,7 +358,7 @@ def start_rollback(run: DeploymentRun, reason: str) -> dict[str, Any] | None:
         "targetStatus": "Pending",
         "lastUpdatedAt": run.now(),
     }
-    for key in ("readyDeadline", "terminationDeadline", "shiftStart", "continued"):
+    for key in ("readyDeadline", "terminationDeadline", "shiftStart", "continued", "hooks"):
         record["_engine"].pop(key, None)
     original["rollbackInfo"] = {
         "rollbackDeploymentId": rollback_id,

@@ -2,7 +2,7 @@
 
 :class:`CodeDeployProvider` answers the application, revision and tag operations itself and mixes
 in the deployment configuration (:mod:`.configs`), deployment group
-(:mod:`.groups`) and deployment (:mod:`.deployments`) operations. Its
+(:mod:`.groups`), deployment (:mod:`.deployments`) and hook (:mod:`.hooks`) operations. Its
 records are described in :mod:`.models`. Deployments run on the local clock in
 :mod:`.engine`, the lifecycle engine, which :meth:`CodeDeployProvider.advance` steps for
 every deployment that has not ended and whose next look is due — nothing else is read, so a pass
@@ -20,6 +20,7 @@ from bgkit.local.services.codedeploy.appspec import sha256_of
 from bgkit.local.services.codedeploy.configs import ConfigOperations
 from bgkit.local.services.codedeploy.deployments import DeploymentOperations
 from bgkit.local.services.codedeploy.groups import GroupOperations
+from bgkit.local.services.codedeploy.hooks import HookOperations
 from bgkit.local.services.codedeploy.models import (
     ACTIVE,
     APPLICATION,
@@ -40,7 +41,9 @@ PLATFORMS = ("Server", "Lambda", "ECS")
 MAX_BATCH = 100
 
 
-class CodeDeployProvider(DeploymentOperations, GroupOperations, ConfigOperations, Provider):
+class CodeDeployProvider(
+    DeploymentOperations, HookOperations, GroupOperations, ConfigOperations, Provider
+):
     """CodeDeploy: applications, deployment groups and configurations, ECS deployments."""
 
     service: ClassVar[str] = "codedeploy"
