@@ -227,6 +227,18 @@ def test_list_objects_v2_prefix_delimiter_pages(s3: Any, bucket: str) -> None:
     assert s3.list_objects_v2(Bucket=bucket, Prefix="b/")["KeyCount"] == 1
 
 
+def test_list_objects_version_1_pages_by_marker(s3: Any, bucket: str) -> None:
+    for key in ["a", "b", "c"]:
+        s3.put_object(Bucket=bucket, Key=key, Body=b"x")
+
+    first = s3.list_objects(Bucket=bucket, MaxKeys=2)
+    rest = s3.list_objects(Bucket=bucket, Marker=first["Contents"][-1]["Key"])
+
+    assert ([o["Key"] for o in first["Contents"]], first["IsTruncated"]) == (["a", "b"], True)
+    assert ([o["Key"] for o in rest["Contents"]], rest["IsTruncated"]) == (["c"], False)
+    assert "NextMarker" not in first  # given with a Delimiter only
+
+
 # -- versioning ------------------------------------------------------------------------------
 
 

@@ -2,7 +2,7 @@
 
 Operations: ``CreateBucket``, ``HeadBucket``, ``ListBuckets``, ``GetBucketLocation``,
 ``DeleteBucket``; ``PutBucketVersioning``, ``GetBucketVersioning``; ``PutObject``,
-``GetObject`` (``Range``, ``ChecksumMode``), ``HeadObject``, ``ListObjectsV2``,
+``GetObject`` (``Range``, ``ChecksumMode``), ``HeadObject``, ``ListObjects``, ``ListObjectsV2``,
 ``ListObjectVersions``, ``DeleteObject``, ``DeleteObjects``; ``PutBucketTagging``,
 ``GetBucketTagging``, ``DeleteBucketTagging``, ``PutObjectTagging``, ``GetObjectTagging``,
 ``DeleteObjectTagging``. Every refusal is S3's code, status and message (:mod:`.errors`), and
@@ -282,6 +282,29 @@ class S3Provider(Provider):
     def list_objects_v2(self, ctx: RequestContext, bucket: str, **params: Any) -> dict[str, Any]:
         objects.require_bucket(ctx, bucket)
         return listing.list_objects_v2(ctx, bucket, params)
+
+    def list_objects(
+        self,
+        ctx: RequestContext,
+        bucket: str,
+        marker: str | None = None,
+        **params: Any,
+    ) -> dict[str, Any]:
+        """Version 1 of the listing (boto3's ``bucket.objects.all()``): ``Marker`` is the key to
+        start after; ``NextMarker`` is given with a ``Delimiter`` only, as S3 does."""
+        objects.require_bucket(ctx, bucket)
+        page = listing.list_objects_v2(ctx, bucket, {**params, "start_after": marker})
+        result = {
+            name: page.get(name)
+            for name in ("IsTruncated", "Contents", "CommonPrefixes", "Name", "Prefix",
+                         "Delimiter", "MaxKeys", "EncodingType")
+        }  # fmt: skip
+        result["Marker"] = page.get("StartAfter") or ""
+        if page["IsTruncated"] and params.get("delimiter"):
+            last = [*(o["Key"] for o in page.get("Contents") or []),
+                    *(p["Prefix"] for p in page.get("CommonPrefixes") or [])]  # fmt: skip
+            result["NextMarker"] = max(last)
+        return result
 
     def list_object_versions(
         self, ctx: RequestContext, bucket: str, **params: Any
