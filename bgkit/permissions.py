@@ -2,11 +2,11 @@
 
 :data:`CALLED` is derived from the boto3 calls of :mod:`bgkit.walkthrough` and of the notebooks'
 code cells (a test re-derives it from the source, so the two cannot drift apart); :data:`PANEL`
-are the approval panel's buttons; :data:`IMPLIED` are the permissions AWS checks on the caller
-behind those calls — tags given at creation, roles passed to ECS and CodeDeploy, service-linked
-roles made on first use, the revision CodeDeploy registers. The README's *Running on AWS* lists
-:data:`ACTIONS`; ``bgkit check --target aws`` asks IAM about each
-(``iam:SimulatePrincipalPolicy``).
+are the buttons of the approval panel and of the pipeline's approval widget; :data:`IMPLIED` are
+the permissions AWS checks on the caller behind those calls — tags given at creation, roles
+passed to ECS, CodeDeploy and CodePipeline, service-linked roles made on first use, the revision
+CodeDeploy registers. The README's *Running on AWS* lists :data:`ACTIONS`; ``bgkit check
+--target aws`` asks IAM about each (``iam:SimulatePrincipalPolicy``).
 """
 
 from __future__ import annotations
@@ -36,6 +36,17 @@ CALLED = (
     "codedeploy:ListTagsForResource",
     "codedeploy:StopDeployment",
     "codedeploy:UpdateDeploymentGroup",
+    "codepipeline:CreatePipeline",
+    "codepipeline:DeletePipeline",
+    "codepipeline:GetPipeline",
+    "codepipeline:GetPipelineExecution",
+    "codepipeline:GetPipelineState",
+    "codepipeline:ListActionExecutions",
+    "codepipeline:ListPipelineExecutions",
+    "codepipeline:ListPipelines",
+    "codepipeline:ListTagsForResource",
+    "codepipeline:PutApprovalResult",
+    "codepipeline:StartPipelineExecution",
     "ec2:AuthorizeSecurityGroupIngress",
     "ec2:CreateSecurityGroup",
     "ec2:DeleteSecurityGroup",
@@ -91,21 +102,42 @@ CALLED = (
     "logs:DescribeLogGroups",
     "logs:ListTagsForResource",
     "logs:PutRetentionPolicy",
+    "s3:CreateBucket",
+    "s3:DeleteBucket",
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+    "s3:GetBucketTagging",
+    "s3:GetBucketVersioning",
+    "s3:GetObject",
+    "s3:ListAllMyBuckets",
+    "s3:ListBucket",
+    "s3:ListBucketVersions",
+    "s3:PutBucketTagging",
+    "s3:PutBucketVersioning",
+    "s3:PutObject",
 )
 
-#: the approval panel: *Reroute traffic*, *Terminate original task set now* and *Stop and roll back*
-PANEL = ("codedeploy:ContinueDeployment", "codedeploy:StopDeployment")
+#: the approval panel: *Reroute traffic*, *Terminate original task set now*, *Stop and roll back*;
+#: the pipeline's approval widget: *Approve* and *Reject*
+PANEL = (
+    "codedeploy:ContinueDeployment",
+    "codedeploy:StopDeployment",
+    "codepipeline:PutApprovalResult",
+)
 
 #: checked by AWS behind the calls above
 IMPLIED = (
     "codedeploy:GetDeploymentConfig",  # CreateDeployment reads the deployment configuration
     "codedeploy:RegisterApplicationRevision",  # CreateDeployment registers the AppSpec revision
     "codedeploy:TagResource",  # CreateApplication with tags
+    "codepipeline:TagResource",  # CreatePipeline with tags
     "ec2:CreateTags",  # CreateSecurityGroup with TagSpecifications
     "ecs:TagResource",  # CreateCluster, RegisterTaskDefinition, CreateService with tags
     "elasticloadbalancing:AddTags",  # CreateLoadBalancer, CreateTargetGroup, CreateListener
     "iam:CreateServiceLinkedRole",  # ECS and ELB make their service-linked roles on first use
-    "iam:PassRole",  # the task execution role (ECS) and the CodeDeploy role (deployment group)
+    # the task execution role (ECS), the CodeDeploy role (deployment group), the pipeline role
+    # (CreatePipeline passes it to codepipeline.amazonaws.com)
+    "iam:PassRole",
     "iam:TagRole",  # CreateRole with tags
     "logs:TagResource",  # CreateLogGroup with tags
 )

@@ -19,6 +19,7 @@ English change this script
     python scripts/japanese.py                 # regenerate; list what is left to translate
     python scripts/japanese.py --check         # exit 1 if anything is out of step
     python scripts/japanese.py --store [NN]    # regenerate, then store outputs (to NN)
+    python scripts/japanese.py --store --only 12   # run them all, store notebook 12 alone
     python scripts/japanese.py --translated    # the current English markdown counts as translated
 """
 
@@ -221,8 +222,9 @@ def _readme(check: bool, paths: list[Path], cells: list[list], titles: list[str]
     return ["README.ja.md"]
 
 
-def store(last: str | None) -> int:
-    """Run the Japanese notebooks headless with ``BGKIT_LANG=ja``; store those that ran."""
+def store(last: str | None, only: str | None = None) -> int:
+    """Run the Japanese notebooks headless with ``BGKIT_LANG=ja``; store those that ran (or
+    only the notebook numbered ``only``)."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from store_outputs import strip
 
@@ -235,7 +237,7 @@ def store(last: str | None) -> int:
             report = run_tour(JAPANESE, Path(out), last=last)
             print(report)
             for step in report.steps:
-                if step["outcome"] == "ok":
+                if step["outcome"] == "ok" and only in (None, step["notebook"][:2]):
                     path = Path(out) / f"{step['notebook']}.ipynb"
                     nbformat.write(strip(nbformat.read(path, as_version=4)), JAPANESE / path.name)
                     print("stored", f"ja/{path.name}")
@@ -255,8 +257,9 @@ def main(argv: list[str]) -> int:
     for line in todo:
         print("to do: " + line)
     if "--store" in argv:
-        numbers = [a for a in argv if a.isdigit()]
-        return store(numbers[0] if numbers else None)
+        only = argv[argv.index("--only") + 1] if "--only" in argv else None
+        numbers = [a for a in argv if a.isdigit() and a != only]
+        return store(numbers[0] if numbers else None, only)
     return 1 if check and (stale or todo) else 0
 
 

@@ -5,8 +5,9 @@ Runs the tour (:func:`bgkit.tour.run_tour`), then writes each executed notebook 
 with the widget state, so that GitHub and nbviewer show the approval panel as it was, not
 ``ApprovalPanel(...)``. Notebooks that failed are not written back.
 
-    python scripts/store_outputs.py        # every notebook
-    python scripts/store_outputs.py 04     # notebooks 00 to 04
+    python scripts/store_outputs.py            # every notebook
+    python scripts/store_outputs.py 04         # notebooks 00 to 04
+    python scripts/store_outputs.py --only 12  # run them all, store notebook 12 alone
 """
 
 from __future__ import annotations
@@ -50,11 +51,13 @@ def save_traffic_image(path: Path) -> None:
 
 
 def main(argv: list[str]) -> int:
+    only = argv[argv.index("--only") + 1] if "--only" in argv else None
+    numbers = [a for a in argv if a.isdigit() and a != only]
     with tempfile.TemporaryDirectory() as out:
-        report = run_tour(NOTEBOOKS, Path(out), last=argv[0] if argv else None)
+        report = run_tour(NOTEBOOKS, Path(out), last=numbers[0] if numbers else None)
         print(report)
         for step in report.steps:
-            if step["outcome"] != "ok":
+            if step["outcome"] != "ok" or (only is not None and step["notebook"][:2] != only):
                 continue
             path = Path(out) / f"{step['notebook']}.ipynb"
             nbformat.write(strip(nbformat.read(path, as_version=4)), NOTEBOOKS / path.name)

@@ -4,7 +4,8 @@ A resource is the kit's when it carries ``bgkit:kit=bgkit`` and ``bgkit:prefix=<
 (:mod:`.tags`), so in a shared workshop account each participant deletes only their own.
 :func:`created_resources` lists them, service by service, with plain describe/list calls;
 :func:`clean_up` deletes them in dependency order (deployments, service, cluster, load balancer,
-target groups, security group, roles, log group); run it twice and the second run finds nothing.
+target groups, security group, roles, log group — and notebook 12's pipeline and its versioned
+bucket, every object version first); run it twice and the second run finds nothing.
 """
 
 from __future__ import annotations
@@ -136,6 +137,48 @@ def _log_groups(kit: Any) -> list[str]:
     ]
 
 
+def _pipelines(kit: Any) -> list[str]:
+    """Notebook 12's pipelines: named after the prefix and tagged by the kit."""
+    codepipeline = kit.client("codepipeline")
+    ours = []
+    for page in codepipeline.get_paginator("list_pipelines").paginate():
+        for pipeline in page["pipelines"]:
+            if not pipeline["name"].startswith(_p(kit) + "-"):
+                continue
+            arn = codepipeline.get_pipeline(name=pipeline["name"])["metadata"]["pipelineArn"]
+            if is_ours(codepipeline.list_tags_for_resource(resourceArn=arn)["tags"], _p(kit)):
+                ours.append(pipeline["name"])
+    return ours
+
+
+def _buckets(kit: Any) -> list[str]:
+    """Notebook 12's source buckets: named after the prefix and tagged by the kit."""
+    s3 = kit.client("s3")
+    ours = []
+    for found in s3.list_buckets().get("Buckets", []):
+        if not found["Name"].startswith(_p(kit) + "-"):
+            continue
+        try:
+            tag_set = s3.get_bucket_tagging(Bucket=found["Name"])["TagSet"]
+        except ClientError as error:
+            if error.response["Error"]["Code"] in ("NoSuchTagSet", "NoSuchBucket"):
+                continue
+            raise
+        if is_ours(tag_set, _p(kit)):
+            ours.append(found["Name"])
+    return ours
+
+
+def _empty_bucket(kit: Any, name: str) -> None:
+    """Delete every version and delete marker of a bucket's objects, a thousand at a time."""
+    s3 = kit.client("s3")
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=name):
+        keys = [{"Key": v["Key"], "VersionId": v["VersionId"]}
+                for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]  # fmt: skip
+        if keys:
+            s3.delete_objects(Bucket=name, Delete={"Objects": keys, "Quiet": True})
+
+
 def _safely(listing: Callable[[], Any]) -> Any:
     """A listing, or nothing when the target does not have that API (the local cloud)."""
     try:
@@ -149,6 +192,8 @@ def _safely(listing: Callable[[], Any]) -> Any:
 def created_resources(kit: Any) -> pd.DataFrame:
     """What the kit made for this prefix and still exists, one row each, sorted."""
     rows: list[tuple[str, str, str]] = list(_safely(lambda: list(_applications(kit))))
+    rows += [("codepipeline", "pipeline", name) for name in _safely(lambda: _pipelines(kit))]
+    rows += [("s3", "bucket", name) for name in _safely(lambda: _buckets(kit))]
     for cluster in _safely(lambda: _clusters(kit)):
         rows.append(("ecs", "cluster", cluster["clusterName"]))
         rows += [
@@ -184,6 +229,14 @@ def clean_up(kit: Any, timeout: float = 600.0) -> pd.DataFrame:
     deleted: list[tuple[str, str, str]] = []
     codedeploy, ecs, elbv2 = kit.client("codedeploy"), kit.client("ecs"), kit.client("elbv2")
     ec2, iam = kit.client("ec2"), kit.client("iam")
+
+    for name in _safely(lambda: _pipelines(kit)):
+        kit.client("codepipeline").delete_pipeline(name=name)
+        deleted.append(("codepipeline", "pipeline", name))
+    for name in _safely(lambda: _buckets(kit)):
+        _empty_bucket(kit, name)
+        kit.client("s3").delete_bucket(Bucket=name)
+        deleted.append(("s3", "bucket", name))
 
     for _, _, app in _safely(lambda: list(_applications(kit))):
         groups = codedeploy.list_deployment_groups(applicationName=app)["deploymentGroups"]

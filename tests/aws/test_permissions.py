@@ -16,6 +16,15 @@ ROOT = Path(__file__).resolve().parents[2]
 #: boto3 service name → IAM action prefix, where they differ
 IAM_PREFIX = {"elbv2": "elasticloadbalancing"}
 NO_PERMISSION = {"sts:GetCallerIdentity"}
+#: operations whose IAM action is not named after them (the Amazon S3 User Guide's "Required
+#: permissions for Amazon S3 API operations"): the actions IAM checks instead
+IAM_ACTIONS = {
+    "s3:HeadBucket": ("s3:ListBucket",),
+    "s3:HeadObject": ("s3:GetObject",),
+    "s3:ListBuckets": ("s3:ListAllMyBuckets",),
+    "s3:ListObjectVersions": ("s3:ListBucketVersions",),
+    "s3:DeleteObjects": ("s3:DeleteObject", "s3:DeleteObjectVersion"),
+}
 
 
 def _client_variables(tree: ast.AST) -> dict[str, str]:
@@ -87,7 +96,8 @@ def walkthrough_actions() -> set[str]:
         if method in ("exceptions", "meta"):
             continue
         operation = client.meta.method_to_api_mapping[method]
-        actions.add(f"{IAM_PREFIX.get(service, service)}:{operation}")
+        action = f"{IAM_PREFIX.get(service, service)}:{operation}"
+        actions.update(IAM_ACTIONS.get(action, (action,)))
     return actions - NO_PERMISSION
 
 

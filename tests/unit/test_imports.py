@@ -1,5 +1,6 @@
-"""What a learner's kernel loads: the walkthrough, the views and the widgets import nothing of the
-local cloud but :mod:`bgkit.local.process` (which ``bgkit.connect()`` uses to start it).
+"""What a learner's kernel loads: the walkthrough, the views and the widgets (the approval panel
+and the pipeline's approval widget) import nothing of the local cloud but
+:mod:`bgkit.local.process` (which ``bgkit.connect()`` uses to start it).
 
 Checked in a fresh interpreter, so that nothing another test imported counts.
 """
@@ -15,7 +16,7 @@ FORBIDDEN = ("bgkit.local.services", "bgkit.local.server", "bgkit.local.dataplan
 
 PROBE = """
 import json, sys
-import bgkit.walkthrough, bgkit.observe, bgkit.widgets
+import bgkit.walkthrough, bgkit.observe, bgkit.widgets, bgkit.pipeline_widgets
 print(json.dumps(sorted(sys.modules)))
 """
 
