@@ -9,7 +9,9 @@ credentials, like a local Docker daemon whose socket you can reach.
 
 The service comes from the credential scope's signing name (botocore's ``signingName`` of a served
 service's model, else its ``endpointPrefix``, as botocore signs), the region from its region, the
-operation from the protocol layer; the provider method ``xform_name(Operation)`` answers inside one
+operation from the protocol layer, which also refuses params that break the input shape's
+constraints as the service does (a required member absent, a length, range or enum broken)
+before any provider sees them; the provider method ``xform_name(Operation)`` answers inside one
 store transaction, so a refusal leaves the state as it was. Every AWS error, the gateway's own
 included (an unsigned request, an operation not implemented, a bug of ours), is written by the
 protocol layer; only the refusals that are not AWS's (a web page's request, a service not served)
@@ -41,6 +43,7 @@ from bgkit.local.api.protocol import (
     serialize_error_without_service,
     serialize_result,
     unknown_operation_code,
+    validate_params,
 )
 from bgkit.local.api.restxml import path_style
 from bgkit.local.process import STATUS_PATH
@@ -55,6 +58,8 @@ SHARED_SIGNING_NAME = frozenset({"elbv2"})
 #: served services whose clients may name the resource in the Host (S3's virtual-hosted
 #: ``<bucket>.localhost``): the request is read as the path-style one it stands for
 VIRTUAL_HOSTED = frozenset({"s3"})
+#: the content codings aiohttp's server decodes before a handler reads the body
+_UNZIPPED_BY_AIOHTTP = frozenset({"gzip", "deflate", "br", "zstd"})
 CREDENTIAL = re.compile(
     r"Credential=(?P<key>[^/,\s]+)/(?P<date>\d{8})/(?P<region>[^/]+)/(?P<service>[^/]+)/aws4_request"
 )
@@ -134,11 +139,16 @@ class Gateway:
         if request.method == "GET" and request.path == STATUS_PATH:
             return web.json_response(self.status())
         body = await request.read()
+        # aiohttp's server has already unzipped a gzip or deflate body (within the app's
+        # client_max_size); the protocol layer must not unzip it again
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        if headers.get("content-encoding", "").strip().lower() in _UNZIPPED_BY_AIOHTTP:
+            del headers["content-encoding"]
         http = HttpRequest(
             method=request.method,
             path=request.rel_url.raw_path,  # still percent-encoded: rest-json labels need it
             query=parse_qs(request.query_string, keep_blank_values=True),
-            headers={k.lower(): v for k, v in request.headers.items()},
+            headers=headers,
             body=body,
         )
         answer = self._call(http)
@@ -190,6 +200,7 @@ class Gateway:
             if method is None:
                 code = unknown_operation_code(model)
                 raise UnknownOperationError(code, scope["service"], operation.name)
+            validate_params(operation, params)
             ctx = self.context(service_name, operation.name, scope["region"])
             kwargs = {xform_name(name): value for name, value in params.items()}
             with ctx.store.transaction():

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import gzip
 import json
 import math
 import re
+import zlib
 from collections.abc import Iterable
 from typing import Any, ClassVar
 from urllib.parse import parse_qs
@@ -28,6 +28,10 @@ from bgkit.local.api.wire import HttpRequest
 __all__ = ["Ec2RequestParser", "JsonRequestParser", "QueryRequestParser", "RequestParser"]
 
 _SPECIAL_FLOATS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+#: the most bytes a body unzips to (the endpoint's own limit on a body)
+MAX_BODY = 16 * 2**20
+#: how deep a JSON body may nest (AWS's input shapes nest a dozen levels at most)
+MAX_DEPTH = 64
 
 
 class RequestParser:
@@ -60,16 +64,52 @@ class RequestParser:
         )
 
     def _body(self, request: HttpRequest) -> bytes:
-        """The body, unzipped when the client compressed it (``Content-Encoding: gzip``)."""
+        """The body, unzipped when the client compressed it (``Content-Encoding: gzip``, as
+        botocore sends an operation with the ``requestcompression`` trait), up to
+        :data:`MAX_BODY` bytes unzipped."""
         body = request.body or b""
-        if "gzip" in request.headers.get("content-encoding", "") and body:
-            try:
-                body = gzip.decompress(body)
-            except (OSError, EOFError):
-                raise ServiceError(
-                    self.VALIDATION_CODE, "The body says Content-Encoding: gzip but is not gzip."
-                ) from None
+        if "gzip" in request.headers.get("content-encoding", "").lower() and body:
+            body = self._gunzip(body)
         return body
+
+    def _gunzip(self, body: bytes) -> bytes:
+        unzip = zlib.decompressobj(wbits=31)  # 16 + 15: a gzip member
+        try:
+            plain = unzip.decompress(body, MAX_BODY)
+            if unzip.unconsumed_tail or len(plain) > MAX_BODY - 1:
+                raise ServiceError(
+                    self.VALIDATION_CODE,
+                    f"The gzip body unzips to more than {MAX_BODY // 2**20} MiB; send less.",
+                )
+            plain += unzip.flush()
+        except zlib.error:
+            raise ServiceError(
+                self.VALIDATION_CODE, "The body says Content-Encoding: gzip but is not gzip."
+            ) from None
+        if not unzip.eof:
+            raise ServiceError(self.VALIDATION_CODE, "The gzip body ends before its end.")
+        return plain
+
+    def _json(self, body: bytes) -> Any:
+        """The JSON document of ``body``; one nested deeper than :data:`MAX_DEPTH` is refused
+        (no AWS input shape nests so deep), never followed until the stack runs out."""
+        try:
+            document = json.loads(body)
+        except RecursionError:
+            document = None
+            deep = True
+        except (ValueError, UnicodeDecodeError) as error:
+            raise ServiceError(
+                self.VALIDATION_CODE, f"The request body is not valid JSON: {error}"
+            ) from None
+        else:
+            deep = _depth(document) > MAX_DEPTH
+        if deep:
+            raise ServiceError(
+                self.VALIDATION_CODE,
+                f"The request body nests JSON more than {MAX_DEPTH} levels deep.",
+            )
+        return document
 
     def _scalar(self, shape: Shape, value: Any, path: str) -> Any:
         """A scalar of ``shape`` from ``value`` as JSON or a form field carries it."""
@@ -152,12 +192,7 @@ class JsonRequestParser(RequestParser):
                 f"{expected_prefix}; send '{expected_prefix}.<Operation>'.",
             )
         operation = self._operation(name)
-        try:
-            document = json.loads(self._body(request) or b"{}")
-        except (ValueError, OSError) as error:
-            raise ServiceError(
-                self.VALIDATION_CODE, f"The request body is not valid JSON: {error}"
-            ) from None
+        document = self._json(self._body(request) or b"{}")
         if not isinstance(document, dict):
             raise ServiceError(self.VALIDATION_CODE, "The request body must be a JSON object.")
         shape = operation.input_shape
@@ -316,6 +351,22 @@ class Ec2RequestParser(QueryRequestParser):
 
 def _join(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
+
+
+def _depth(document: Any) -> int:
+    """How deeply ``document`` nests (a scalar: 0), walked without recursion."""
+    deepest, stack = 0, [(document, 1)]
+    while stack:
+        value, level = stack.pop()
+        if isinstance(value, dict):
+            items: Iterable[Any] = value.values()
+        elif isinstance(value, list):
+            items = value
+        else:
+            continue
+        deepest = max(deepest, level)
+        stack.extend((item, level + 1) for item in items)
+    return deepest
 
 
 def _indices(form: Iterable[str], prefix: str) -> list[int]:

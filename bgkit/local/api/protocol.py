@@ -15,7 +15,9 @@ that the model offers. An error answered before the service is known (an unsigne
 written in the envelope of the protocol the request looks like
 (:func:`serialize_error_without_service`).
 
-Parsing lives in :mod:`bgkit.local.api.parsers`, writing in :mod:`bgkit.local.api.serializers`,
+Checking params against the input shape's constraints lives in
+:mod:`bgkit.local.api.validation` (:func:`validate_params`); parsing in
+:mod:`bgkit.local.api.parsers`, writing in :mod:`bgkit.local.api.serializers`,
 ``rest-json`` (which builds on both) in :mod:`bgkit.local.api.restjson`, ``rest-xml`` (which
 builds on it) in :mod:`bgkit.local.api.restxml`; they build on the leaf
 modules :mod:`bgkit.local.api.wire` (the HTTP values), :mod:`bgkit.local.api.timestamps` and
@@ -44,6 +46,7 @@ from bgkit.local.api.serializers import (
     QueryResponseSerializer,
     ResponseSerializer,
 )
+from bgkit.local.api.validation import validate
 from bgkit.local.api.wire import HttpRequest, HttpResponse
 
 __all__ = [
@@ -57,6 +60,7 @@ __all__ = [
     "serialize_error_without_service",
     "serialize_result",
     "unknown_operation_code",
+    "validate_params",
 ]
 
 _PARSERS: dict[str, type[RequestParser]] = {
@@ -118,6 +122,18 @@ def parse_request(
     """
     parser = _PARSERS[protocol_of(service_model)](service_model)
     return parser.parse(request)
+
+
+def validate_params(operation_model: OperationModel, params: dict[str, Any]) -> None:
+    """Refuse ``params`` as the service does when they break the input shape's constraints
+    (required members, lengths, ranges, enums: :mod:`bgkit.local.api.validation`).
+
+    Raises:
+        ServiceError: the service's own validation error (``ValidationError``,
+            ``MissingParameter``, ``InvalidParameterException``, CodeDeploy's
+            ``ApplicationNameRequiredException`` …), HTTP 400.
+    """
+    validate(operation_model, params)
 
 
 def serialize_result(

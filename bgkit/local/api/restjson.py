@@ -153,12 +153,7 @@ class RestJsonRequestParser(JsonRequestParser):
         return parsed
 
     def _document(self, body: bytes) -> Any:
-        try:
-            return json.loads(body)
-        except (ValueError, UnicodeDecodeError) as error:
-            raise ServiceError(
-                self.VALIDATION_CODE, f"The request body is not valid JSON: {error}"
-            ) from None
+        return self._json(body)
 
     # -- values outside the body ----------------------------------------------------------------
 
@@ -201,9 +196,10 @@ class RestJsonRequestParser(JsonRequestParser):
             ]
         if shape.type_name == "string" and shape.serialization.get("jsonvalue"):
             try:
-                return json.loads(base64.b64decode(raw, validate=True))
+                text = base64.b64decode(raw, validate=True)
             except (binascii.Error, ValueError):
                 raise self._invalid(path, raw, "base64-encoded JSON") from None
+            return self._json(text)
         return self._text(shape, raw.strip() if shape.type_name != "string" else raw, path)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+import re
 from typing import Any, ClassVar
 from xml.etree import ElementTree
 
@@ -32,6 +33,8 @@ __all__ = [
 
 Headers = dict[str, str]
 _XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
+#: characters outside XML 1.0's ``Char`` production (W3C XML 1.0, section 2.2)
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def member_value(data: dict[str, Any], name: str) -> Any:
@@ -311,6 +314,9 @@ class Ec2ResponseSerializer(QueryResponseSerializer):
 
 
 def _text(parent: ElementTree.Element, tag: str, text: str) -> ElementTree.Element:
+    """A child element holding ``text``; a character XML 1.0 cannot carry at all (a control
+    character, a lone surrogate, U+FFFE/U+FFFF: not even as a reference) becomes U+FFFD, so
+    that every client's XML parser reads the document."""
     element = ElementTree.SubElement(parent, tag)
-    element.text = text
+    element.text = _NOT_XML.sub("\ufffd", text)
     return element
