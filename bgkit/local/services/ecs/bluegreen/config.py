@@ -125,16 +125,15 @@ def _check_hook(hook: dict[str, Any]) -> None:
                 f"Invalid lifecycle stage {stage}. Valid values are: {', '.join(HOOK_STAGES)}"
             )
     if kind == "AWS_LAMBDA":
-        raise invalid(
-            f"The bgkit local cloud runs no Lambda functions, so it cannot run the AWS_LAMBDA "
-            f"lifecycle hook {hook.get('hookTargetArn') or '(no hookTargetArn)'} at "
-            f"{', '.join(stages)}. Use a hook with targetType PAUSE and call "
-            "ContinueServiceDeployment instead."
-        )
-    if any(stage not in PAUSE_STAGES for stage in stages):
-        raise invalid("Invalid lifecycle stage provided for Pause Hook")  # [V]
-    if hook.get("hookTargetArn"):
-        raise invalid("hookTargetArn is not applicable for PAUSE lifecycle hooks.")
+        if not hook.get("hookTargetArn"):
+            raise invalid("hookTargetArn must be provided for an AWS_LAMBDA lifecycle hook.")
+        if not hook.get("roleArn"):
+            raise invalid("roleArn must be provided for an AWS_LAMBDA lifecycle hook.")
+    else:
+        if any(stage not in PAUSE_STAGES for stage in stages):
+            raise invalid("Invalid lifecycle stage provided for Pause Hook")  # [V]
+        if hook.get("hookTargetArn"):
+            raise invalid("hookTargetArn is not applicable for PAUSE lifecycle hooks.")
     timeout = hook.get("timeoutConfiguration") or {}
     minutes = timeout.get("timeoutInMinutes")
     if minutes is not None and not 1 <= int(minutes) <= MAX_HOOK_MINUTES:

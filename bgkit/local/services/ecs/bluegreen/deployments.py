@@ -133,9 +133,10 @@ def _draw(ctx: RequestContext, namespace: str, length: int) -> str:
     return ctx.ids.draw(namespace, ID_ALPHABET, length)
 
 
-def new_hook_id(ctx: RequestContext) -> str:
-    """``ecs-pause-<43 characters>`` (the shape of pause-lifecycle-hooks' example)."""
-    return "ecs-pause-" + _draw(ctx, "ecs-hook", 43)
+def new_hook_id(ctx: RequestContext, kind: str = "pause") -> str:
+    """``ecs-pause-<43 characters>`` (the shape of pause-lifecycle-hooks' example); ``kind``
+    ``lambda`` for an AWS_LAMBDA hook ([I])."""
+    return f"ecs-{kind}-" + _draw(ctx, "ecs-hook", 43)
 
 
 def new_revision(

@@ -15,7 +15,8 @@ lifecycle machine (:mod:`bgkit.local.lifecycle`) steps it. A step returns :data:
 phase (a branch) or ``None`` (wait, ``due`` set), or raises :class:`Rollback`, which begins the
 rollback. Each move records the lifecycle stage entered and clears the stage's markers; the
 record is stored when the steps changed it. After a lifecycle stage's work, its ``PAUSE`` hooks
-wait for ``ContinueServiceDeployment`` or their timeout::
+wait for ``ContinueServiceDeployment`` or their timeout, its ``AWS_LAMBDA`` hooks for their
+function's ``hookStatus`` (:mod:`.lambda_hooks`)::
 
     PENDING → [RECONCILE_SERVICE] → PRE_SCALE_UP → SCALE_UP → POST_SCALE_UP
       → TEST_TRAFFIC_SHIFT → POST_TEST_TRAFFIC_SHIFT
@@ -35,6 +36,7 @@ from typing import Any
 
 from bgkit.local.lifecycle import NEXT, Lifecycle, Step, Transition
 from bgkit.local.provider import RequestContext
+from bgkit.local.services.ecs.bluegreen import lambda_hooks
 from bgkit.local.services.ecs.bluegreen.config import (
     hook_timeout,
     network_problem,
@@ -66,7 +68,7 @@ ROLLED_BACK_BY_HOOK = (
     "Service deployment rolled back because {stage} pause hook received a ROLLBACK action from "
     "ContinueServiceDeployment."
 )
-HOOK_TIMED_OUT = "Service deployment rolled back because {stage} pause hook timed out."  # [V]
+HOOK_TIMED_OUT = "Service deployment rolled back because {stage} {kind} hook timed out."  # [V]
 
 __all__ = [
     "TERMINAL",
@@ -87,29 +89,39 @@ __all__ = [
 
 
 def _hooks(run: ServiceDeploymentRun, stage: str) -> str | None:
-    """The ``PAUSE`` hooks of ``stage``: made on the first visit, then waited for."""
+    """The hooks of ``stage``: made on the first visit, then waited for (``PAUSE``: the user's
+    ContinueServiceDeployment; ``AWS_LAMBDA``: the function's hookStatus, :mod:`.lambda_hooks`)."""
     engine, record, now = run.engine, run.record, run.now()
     if engine.get("hooksAt") != stage:
         engine["hooksAt"], engine["pending"] = stage, []
         for hook in record["deploymentConfiguration"].get("lifecycleHooks") or []:
-            if stage not in hook.get("lifecycleStages", []) or hook.get("targetType") != "PAUSE":
+            kind = hook.get("targetType") or "AWS_LAMBDA"
+            if stage not in hook.get("lifecycleStages", []):
                 continue
             timeout = hook_timeout(hook)
             detail = {
-                "hookId": new_hook_id(run.ctx),
-                "targetType": "PAUSE",
-                "status": "AWAITING_ACTION",
+                "hookId": new_hook_id(run.ctx, "pause" if kind == "PAUSE" else "lambda"),
+                "targetType": kind,
+                "status": "AWAITING_ACTION" if kind == "PAUSE" else "IN_PROGRESS",
                 "expiresAt": now + timeout["timeoutInMinutes"] * 60.0,
                 "timeoutAction": timeout["action"],
             }
+            if kind != "PAUSE":
+                detail["targetArn"] = hook["hookTargetArn"]
+                lambda_hooks.begin(run, detail["hookId"], hook)
             record["lifecycleHookDetails"].append(detail)
             engine["pending"].append(detail["hookId"])
     details = {d["hookId"]: d for d in record["lifecycleHookDetails"]}
-    waiting = []
+    waiting, looks = [], []
     for hook_id in engine["pending"]:
         detail = details[hook_id]
         decision = engine["decisions"].pop(hook_id, None)
-        if decision == "CONTINUE":
+        if detail["targetType"] != "PAUSE" and now < detail["expiresAt"]:
+            again = lambda_hooks.look(run, stage, detail)
+            if again is not None:
+                waiting.append(hook_id)
+                looks.append(again)
+        elif decision == "CONTINUE":
             detail["status"] = "SUCCEEDED"
         elif decision == "ROLLBACK":
             detail["status"] = "FAILED"
@@ -117,13 +129,18 @@ def _hooks(run: ServiceDeploymentRun, stage: str) -> str | None:
         elif now >= detail["expiresAt"]:
             detail["status"] = "TIMED_OUT"
             if detail["timeoutAction"] == "ROLLBACK":
-                raise Rollback(HOOK_TIMED_OUT.format(stage=stage))
+                raise Rollback(HOOK_TIMED_OUT.format(stage=stage, kind=_kind(detail)))
         else:
             waiting.append(hook_id)
+            looks.append(detail["expiresAt"])
     engine["pending"] = waiting
     if waiting:
-        return run.wait_until(min(details[h]["expiresAt"] for h in waiting))
+        return run.wait_until(min(looks))
     return NEXT
+
+
+def _kind(detail: dict[str, Any]) -> str:
+    return "pause" if detail["targetType"] == "PAUSE" else "lifecycle"
 
 
 def _stage(
@@ -321,7 +338,7 @@ def begin_rollback(run: ServiceDeploymentRun, reason: str, *, requested: bool = 
         "serviceRevisionArn": engine["source"]["revision"],
     }
     for detail in record["lifecycleHookDetails"]:
-        if detail["status"] == "AWAITING_ACTION":
+        if detail["status"] in ("AWAITING_ACTION", "IN_PROGRESS"):
             detail["status"] = "FAILED"
     engine["pending"], engine["worked"], engine["hooksAt"] = [], None, None
     engine["phase"], engine["due"] = "ROLLBACK", 0.0
