@@ -1,8 +1,8 @@
 """The approval panel: a deployment live, and the buttons that decide it (ipywidgets).
 
-:class:`ApprovalPanel` shows one CodeDeploy deployment — its phase, lifecycle events, the blue and
-green task sets with their traffic weights, the time the ready wait ends, and a picture of the
-topology (the load balancer, its production and test listeners, the target groups with their
+:class:`ApprovalPanel` shows one CodeDeploy deployment — its phase, lifecycle events (with the
+AppSpec's Lambda hook of each hook event beside its status), the blue and green task sets with
+their traffic weights, the time the ready wait ends, and a picture of the topology (the load balancer, its production and test listeners, the target groups with their
 weights, the blue and green task sets: :func:`bgkit.observe.plot_topology`) redrawn when it
 changes — with three buttons:
 
@@ -30,6 +30,7 @@ import time
 from typing import Any
 
 import ipywidgets as widgets
+import yaml
 from botocore.exceptions import BotoCoreError, ClientError
 
 from bgkit.errors import BgkitError
@@ -79,6 +80,7 @@ class ApprovalPanel(widgets.VBox):
         #: ``time.monotonic()`` when the decision was carried out (for a probe's mark)
         self.decided_at: float | None = None
         self._topology_key = ""
+        self._hooks: dict[str, str] | None = None  # the AppSpec's hooks, read on the first refresh
         self._follower: asyncio.Task[None] | None = None
 
         self._title = widgets.HTML(
@@ -192,7 +194,9 @@ class ApprovalPanel(widgets.VBox):
             info = deployment(self._kit, self.deployment_id)
             target = deployment_target(self._kit, self.deployment_id)
             self.phase = phase(info, target)
-            events = deployment_frame(self._kit, self.deployment_id)
+            events = _with_hooks(
+                deployment_frame(self._kit, self.deployment_id), self._hooks_of(info)
+            )
             task_sets = deployment_task_sets_frame(self._kit, self.deployment_id)
             topology = topology_frame(self._kit, self.deployment_id)
         except (ClientError, BotoCoreError, BgkitError, LookupError) as error:
@@ -210,6 +214,12 @@ class ApprovalPanel(widgets.VBox):
         self._roll_back_button.disabled = self.phase not in ("InProgress", "Ready", "Created")
         self._terminate_button.disabled = self.phase != "TerminationWait"
         return self.phase
+
+    def _hooks_of(self, info: dict[str, Any]) -> dict[str, str]:
+        """``{lifecycle event: Lambda function}`` of the deployment's AppSpec (read once)."""
+        if self._hooks is None:
+            self._hooks = appspec_hooks(self._kit.client("codedeploy"), info)
+        return self._hooks
 
     def _status_html(self, info: dict[str, Any]) -> str:
         parts = [f"{word('phase', self.lang)}: <b>{html.escape(self.phase)}</b>"]
@@ -365,6 +375,39 @@ COLOURS = {
     "Blue": BLUE,
     "Green": GREEN,
 }
+
+
+def appspec_hooks(codedeploy: Any, info: dict[str, Any]) -> dict[str, str]:
+    """``{lifecycle event: Lambda function}`` from the ``Hooks`` of a deployment's AppSpec, read
+    with ``GetApplicationRevision`` (none for a revision that is not AppSpec content)."""
+    revision = info.get("revision") or {}
+    if revision.get("revisionType") not in ("AppSpecContent", "String"):
+        return {}
+    found = codedeploy.get_application_revision(
+        applicationName=info["applicationName"], revision=revision
+    )["revision"]
+    content = (found.get("appSpecContent") or found.get("string") or {}).get("content") or ""
+    try:
+        document = yaml.safe_load(content)
+    except yaml.YAMLError:
+        return {}
+    hooks = document.get("Hooks") if isinstance(document, dict) else None
+    return {
+        str(event): str(function)
+        for item in (hooks if isinstance(hooks, list) else [])
+        if isinstance(item, dict)
+        for event, function in item.items()
+    }
+
+
+def _with_hooks(events: Any, hooks: dict[str, str]) -> Any:
+    """The events table with a ``hook`` column (the function of each hook event) when the
+    AppSpec names hooks."""
+    if not hooks or events.empty:
+        return events
+    shown = events.copy()
+    shown["hook"] = [hooks.get(str(name), "") for name in shown["event"]]
+    return shown
 
 
 def _table(frame: Any, colour_by: str, lang: str = "en") -> str:

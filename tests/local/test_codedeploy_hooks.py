@@ -26,6 +26,7 @@ from waiting import wait_for
 
 from bgkit.local.dataplane.functions import FunctionsDataPlane
 from bgkit.local.server import LocalCloud
+from bgkit.widgets import appspec_hooks
 
 pytestmark = pytest.mark.slow
 
@@ -124,6 +125,9 @@ def test_a_passing_hook_lets_the_deployment_go_on(cloud, client):
     assert deploy.weights(0) == {"bgkit-tg-1": 1, "bgkit-tg-2": 0}
     hook = hook_of(deploy, deployment, "AfterAllowTestTraffic")
     assert hook["status"] == "Succeeded" and hook["function"] == "CodeDeployHook_pass"
+    # what the approval panel shows beside the event, read back as it reads it on AWS
+    shown = appspec_hooks(deploy.codedeploy, deploy.info(deployment))
+    assert shown == {"AfterAllowTestTraffic": "CodeDeployHook_pass"}
 
 
 def test_a_failing_hook_fails_and_rolls_back(cloud, client):

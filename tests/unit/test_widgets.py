@@ -279,3 +279,42 @@ def test_settled_after_a_rollback_is_stopped_once_the_rollback_ended(codedeploy)
     panel = ApprovalPanel(FakeKit(codedeploy), "d-1")
     panel.roll_back()
     assert run(panel.settled(timeout=5)) == "Stopped"
+
+
+class HookedCodeDeploy(FakeCodeDeploy):
+    """A deployment whose AppSpec (read back with GetApplicationRevision) names a hook."""
+
+    APPSPEC = (
+        "version: 0.0\nResources: []\nHooks:\n  - AfterAllowTestTraffic: CodeDeployHook_check\n"
+    )
+
+    def get_deployment(self, deploymentId: str) -> dict[str, Any]:
+        info = super().get_deployment(deploymentId)
+        info["deploymentInfo"].update(
+            applicationName="t-app",
+            revision={"revisionType": "AppSpecContent", "appSpecContent": {"sha256": "ab"}},
+        )
+        return info
+
+    def get_application_revision(self, **params: Any) -> dict[str, Any]:
+        self.calls.append(("get_application_revision", params))
+        content = {"content": self.APPSPEC, "sha256": "ab"}
+        return {"revision": {"revisionType": "AppSpecContent", "appSpecContent": content}}
+
+
+def test_the_panel_shows_each_hook_beside_its_event_and_reads_the_appspec_once():
+    codedeploy = HookedCodeDeploy()
+    panel = ApprovalPanel(FakeKit(codedeploy), "d-1")
+    panel.refresh()
+    table = panel._events.value
+    assert "<th>hook</th>" in table
+    row = next(r for r in table.split("<tr>") if "AfterAllowTestTraffic" in r)
+    assert "Succeeded" in row and "CodeDeployHook_check" in row
+    assert "CodeDeployHook_check" not in next(r for r in table.split("<tr>") if "Install<" in r)
+    reads = [c for c in codedeploy.calls if c[0] == "get_application_revision"]
+    assert len(reads) == 1 and reads[0][1]["applicationName"] == "t-app"
+
+
+def test_a_deployment_without_hooks_shows_no_hook_column(codedeploy):
+    panel = ApprovalPanel(FakeKit(codedeploy), "d-1")
+    assert "hook" not in panel._events.value
