@@ -9,8 +9,8 @@ Only its own process and files are touched: a recorded pid is signalled only whi
 that local cloud (:func:`is_local_cloud`: the same start time, a bgkit command line), ``reset``
 deletes only the files a local cloud makes (:data:`MADE`) and says which others it left, and an
 existing state directory keeps its mode (a new one is 0700, its files 0600). The task processes
-a local cloud recorded (each tree known by its token, :func:`holders`) are ended by ``down`` and
-``reset`` whatever happened before (:func:`end_orphans`).
+a local cloud recorded (each tree known by its token, :mod:`bgkit.local.trees`) are ended by
+``down`` and ``reset`` whatever happened before (:func:`end_orphans`).
 """
 
 from __future__ import annotations
@@ -37,9 +37,6 @@ STATE_FILE = "state.sqlite3"
 PID_FILE = "local-cloud.json"
 LOG_FILE = "local-cloud.log"
 DUMMY_CREDENTIALS = {"aws_access_key_id": "bgkit", "aws_secret_access_key": "bgkit"}
-#: the variable each task process is started with (a token of its own, recorded in the store):
-#: its descendants inherit it, so the whole tree of a task is found (:func:`holders`)
-TOKEN_VARIABLE = "BGKIT_PROCESS_TOKEN"
 #: the folder of the state directory that holds one log file a task (``<task id>.log``)
 TASKS_DIR = "tasks"
 #: where the endpoint tells about itself (no credentials needed; a page cannot read it cross-origin)
@@ -140,101 +137,12 @@ def pid_runs(pid: int, start: int | None) -> bool:
     return pid_alive(pid)
 
 
-# -- process trees: a task process and everything it started -------------------------------------
-
-
-def holders(tokens: Collection[str]) -> dict[str, list[tuple[int, int]]]:
-    """The live processes whose environment holds ``BGKIT_PROCESS_TOKEN=<token>``.
-
-    Every process a task started inherits the variable, even one that left the task's process
-    group (``setsid``) or whose parent exited; only a process started with an environment of
-    its own loses it. Only this user's processes can be read; without ``/proc``, none is found.
-
-    Returns:
-        For each token that some process holds: its processes as ``(pid, process group id)``.
-    """
-    wanted = {f"{TOKEN_VARIABLE}={token}".encode(): token for token in tokens}
-    found: dict[str, list[tuple[int, int]]] = {}
-    if not wanted or not has_proc():
-        return found
-    for name in os.listdir("/proc"):
-        if not name.isdigit() or int(name) == os.getpid():
-            continue
-        try:
-            environ = Path(f"/proc/{name}/environ").read_bytes()
-            stat = Path(f"/proc/{name}/stat").read_text()
-        except OSError:  # gone meanwhile, or another user's
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        if fields[0] in ("Z", "X"):
-            continue
-        for entry in environ.split(b"\0"):
-            token = wanted.get(entry)
-            if token is not None:
-                found.setdefault(token, []).append((int(name), int(fields[2])))
-                break
-    return found
-
-
-def signal_tree(process: dict[str, Any], members: list[tuple[int, int]], signum: int) -> bool:
-    """Send ``signum`` to a recorded process's group and to every process of its tree.
-
-    The group is signalled while its leader is still the recorded process, or while a process
-    of the tree is in it (so the group id was not given to another program); each process that
-    holds the token (``members``, from :func:`holders`) is signalled by pid.
-
-    Args:
-        process: ``pid`` (the group id too) and ``start``, as :meth:`Store.add_process` recorded.
-        members: the processes holding its token.
-        signum: the signal.
-
-    Returns:
-        Whether something was left to signal.
-    """
-    pid = process["pid"]
-    signalled = False
-    if pid_runs(pid, process.get("start")) or any(group == pid for _, group in members):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pid, signum)
-            signalled = True
-    for member, _ in members:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(member, signum)
-            signalled = True
-    return signalled
-
-
-def end_trees(processes: list[dict[str, Any]], grace: float = 5.0) -> int:
-    """Stop recorded processes and their trees: ``SIGTERM``, then ``SIGKILL`` after ``grace``
-    seconds; returns how many of them still had something running."""
-
-    def alive() -> list[tuple[dict[str, Any], list[tuple[int, int]]]]:
-        found = holders([process["token"] for process in processes])
-        return [
-            (process, found.get(process["token"], []))
-            for process in processes
-            if found.get(process["token"]) or pid_runs(process["pid"], process.get("start"))
-        ]
-
-    running = alive()
-    for process, members in running:
-        signal_tree(process, members, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    while (left := alive()) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    for process, members in left:
-        signal_tree(process, members, signal.SIGKILL)
-    deadline = time.monotonic() + grace
-    while alive() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return len(running)
-
-
 def end_orphans(settings: Settings) -> int:
     """End every task process (and its tree) the local cloud of ``settings.state_dir`` recorded
     and no local cloud holds any more: after it stopped, was killed or hung. Returns how many
     were still running."""
     from bgkit.local.store import recorded_processes  # sqlite3 only when stopping, not to start
+    from bgkit.local.trees import end_trees
 
     return end_trees(recorded_processes(Path(settings.state_dir) / STATE_FILE))
 

@@ -30,13 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bgkit.local.process import (
-    TOKEN_VARIABLE,
-    holders,
-    pid_runs,
-    proc_start_time,
-    signal_tree,
-)
+from bgkit.local.process import pid_runs, proc_start_time
+from bgkit.local.trees import TOKEN_VARIABLE, holders, signal_tree
 
 __all__ = ["Exit", "Orphans", "TaskProcess", "check_creatable", "pid_runs", "proc_start_time"]
 
