@@ -183,6 +183,7 @@ def test_signing_names_come_from_the_served_services_models(cloud):
         "logs": "logs",
         "lambda": "lambda",
         "s3": "s3",
+        "codepipeline": "codepipeline",
     }
 
 
