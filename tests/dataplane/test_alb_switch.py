@@ -2,8 +2,10 @@
 
 Bounded: 400 requests a second on loopback, 5 % of them slow (200 ms) so that requests are in
 flight at every switch, while the listener's default action flips 24 times between the blue and
-the green target group through ``ModifyListener``, one flip every 0.15 s at most (a busy machine
-makes each flip slower, never fewer); at most 20 s of traffic.
+the green target group through ``ModifyListener``, one flip every 0.15 s at most. The traffic
+lasts as long as the flips (a busy machine makes each flip slower, never fewer), at most 120 s.
+The test judges the requests that failed or met a group their moment does not allow, and that
+requests were in flight across every flip; never the rate reached (issue 20).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ if TYPE_CHECKING:
 RATE = 400
 FLIPS = 24
 FLIP_EVERY = 0.15
-MAX_SECONDS = 20.0
+MAX_SECONDS = 120.0
 MAX_IN_FLIGHT = 256
 
 
@@ -116,7 +118,8 @@ def test_flipping_the_default_action_under_load_loses_no_request(
     failed = [s for s in sent if s.status != 200]
     assert failed == []
     assert len(flips) == FLIPS, "the traffic ended before every flip"
-    assert len(sent) >= RATE * FLIPS * FLIP_EVERY * 0.9
+    unseen = [f for f in flips if not any(s.start <= f.start <= s.end for s in sent)]
+    assert unseen == [], "flips with no request in flight across them"
     wrong = [s for s in sent if s.backend not in allowed(s, flips, "blue")]
     assert wrong == []
     assert {s.backend for s in sent} == {"blue", "green"}

@@ -13,7 +13,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -119,16 +119,25 @@ SETTLE = 1.0
 
 
 def check(walkthrough: Walkthrough, traffic: Load, log: ListenerLog) -> dict[str, Any]:
-    """Stop the load and the log; print the report; assert no failed and no unexpected
-    answer at 300 requests a second or more; return the verdict."""
+    """Stop the load and the log; print the report; assert no failed and no unexpected answer
+    and that every listener answered; return the verdict.
+
+    The rate reached is reported, never asserted: a busy machine sends fewer requests, and a
+    zero-downtime claim is judged by the requests that failed (issue 20)."""
     traffic.stop()
     log.stop()
     print(report(traffic, log))
     result = verdict(traffic, log, walkthrough.revision_of_group())
     assert result["failed"] == []
     assert result["unexpected"] == []
-    assert result["rate"] >= 300
+    assert_every_port_answered(traffic, walkthrough.host_ports)
     return result
+
+
+def assert_every_port_answered(traffic: Load, ports: Iterable[int]) -> None:
+    """The load reached every listener (its rate aside)."""
+    answering = {s.port for s in traffic.samples if s.ok}
+    assert answering >= set(ports), f"no answer on ports {set(ports) - answering}"
 
 
 def answered(traffic: Load, port: int) -> set[str]:

@@ -123,9 +123,17 @@ def test_an_expired_ready_wait_stops_and_rolls_back_losing_no_request(
     assert stopped - ready >= 1.5  # the wait lasted its minute (2 s at this clock)
 
 
+#: wall seconds a weight setting must hold to be one of the shift's steps (each lasts 2 s)
+MIN_HELD = 0.5
+#: answers a setting needs before its share is compared with its weight
+MIN_ANSWERS = 100
+
+
 def shares(traffic, log, port: int, green: str) -> list[tuple[int, float, int]]:
-    """For each weight setting of ``port`` held long enough: (green's weight, green's share of
-    the answers while it held, how many answers)."""
+    """For each weight setting of ``port``, as the listener log saw it: (green's weight, green's
+    share of the answers while it held, how many answers). A setting too short to tell (a
+    moment between two changes) is left out; how many answers a setting got is never asked,
+    as a busy machine sends fewer (issue 20)."""
     from traffic import LAG
 
     history = log.changes[port]
@@ -134,12 +142,12 @@ def shares(traffic, log, port: int, green: str) -> list[tuple[int, float, int]]:
         begin = change.before + LAG
         end = history[index + 1].after if index + 1 < len(history) else traffic.stopped
         held = [s for s in traffic.samples if s.port == port and begin <= s.start and s.end < end]
-        if len(held) < 100:
+        if end - change.before < MIN_HELD:
             continue
         weights = dict(change.weights)
         total = sum(weights.values())
         green_weight = round(100 * weights.get(green, 0) / total) if total else 0
-        share = sum(s.revision == FIZZBUZZ for s in held) / len(held)
+        share = sum(s.revision == FIZZBUZZ for s in held) / len(held) if held else 0.0
         found.append((green_weight, share, len(held)))
     return found
 
@@ -184,6 +192,9 @@ def test_a_gradual_shift_sends_each_share_and_loses_no_request(
     green = w.deploy.world.target_groups[1]
     seen = shares(traffic, log, 80, green)
     print("port 80 (green weight, FizzBuzz share, answers):", seen)
-    assert [weight for weight, _, _ in seen] == steps
+    weights = [weight for weight, _, _ in seen]
+    # settings that give green the same weight (1/0 then 100/0 for blue) are one step
+    assert [w for i, w in enumerate(weights) if i == 0 or weights[i - 1] != w] == steps
     for weight, share, count in seen:
-        assert abs(share - weight / 100) <= 0.03 + 2 / count
+        if count >= MIN_ANSWERS:  # enough answers to compare the share with the weight
+            assert abs(share - weight / 100) <= 0.03 + 2 / count
