@@ -2,9 +2,10 @@
 
 :class:`ApprovalPanel` shows one CodeDeploy deployment — its phase, lifecycle events (with the
 AppSpec's Lambda hook of each hook event beside its status), the blue and green task sets with
-their traffic weights, the time the ready wait ends, and a picture of the topology (the load balancer, its production and test listeners, the target groups with their
-weights, the blue and green task sets: :func:`bgkit.observe.plot_topology`) redrawn when it
-changes — with three buttons:
+their traffic weights, the time the ready wait ends, and a picture of the topology (the load
+balancer, its production and test listeners, the target groups with their weights, the blue and
+green task sets: :func:`bgkit.observe.plot_topology`) redrawn when it changes — with three
+buttons:
 
 - *Reroute traffic* → :meth:`ApprovalPanel.reroute` (``ContinueDeployment``, ``READY_WAIT``);
 - *Stop and roll back* → :meth:`ApprovalPanel.roll_back` (``StopDeployment`` with rollback);
