@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import random
 import re
 import shutil
 import tempfile
@@ -29,7 +28,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from bgkit.config import Settings
 from bgkit.errors import NotRunningError
 from bgkit.labels import header, word
-from bgkit.local.process import free_port, port_is_free, start_background, stop_background
+from bgkit.local.ports import free_listener_offset
+from bgkit.local.process import free_port, start_background, stop_background
 
 __all__ = [
     "KERNEL_CONFIG",
@@ -65,12 +65,9 @@ def notebooks(folder: Path = NOTEBOOKS) -> list[Path]:
 
 
 def free_offset(ports: tuple[int, ...] = (80, 8080)) -> int:
-    """A listener offset that puts each of ``ports`` on a free host port."""
-    for _ in range(500):
-        offset = random.randrange(20000, 65535 - 8100)
-        if all(port_is_free(offset + port) for port in ports):
-            return offset
-    raise RuntimeError("no free listener offset found")
+    """A listener offset that puts each of ``ports`` on a free host port below the ephemeral
+    port range (a port inside it can be held by a connection's source port)."""
+    return free_listener_offset(ports)
 
 
 @contextlib.contextmanager
