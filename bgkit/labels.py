@@ -68,6 +68,7 @@ WORDS: dict[str, dict[str, str]] = {
 HEADERS = {
     "event": "イベント",
     "status": "ステータス",
+    "hook": "フック",
     "label": "タスクセット",
     "target group": "ターゲットグループ",
     "weight": "重み",
