@@ -55,6 +55,9 @@ LEFT_TO_PROVIDERS = frozenset({
     # "computePlatform should be Lambda, Server, or ECS" (reference notes, CreateApplication):
     # tests/local/test_codedeploy_groups.py::test_applications
     ("codedeploy", "computePlatform", "enum"),
+    # "Invalid targetType. Valid values are: AWS_LAMBDA, PAUSE" (troubleshooting-blue-green):
+    # test_ecs_bluegreen.py::test_create_service_refuses_a_wrong_deployment_configuration
+    ("ecs", "targetType", "enum"),
 })  # fmt: skip
 
 
