@@ -203,6 +203,10 @@ class RestJsonRequestParser(JsonRequestParser):
         return self._text(shape, raw.strip() if shape.type_name != "string" else raw, path)
 
 
+#: The Content-Type of a raw (``blob`` or ``string``) payload.
+_RAW_TYPES = {"blob": "application/octet-stream", "string": "text/plain"}
+
+
 class RestJsonResponseSerializer(JsonResponseSerializer):
     """The ``rest-json`` protocol's responses and errors (see the module docstring)."""
 
@@ -241,12 +245,10 @@ class RestJsonResponseSerializer(JsonResponseSerializer):
             member = shape.members[payload]
             if value is None:
                 return headers, b""
-            if member.type_name == "blob":
-                headers["Content-Type"] = "application/octet-stream"
-                return headers, value.encode("utf-8") if isinstance(value, str) else bytes(value)
-            if member.type_name == "string":
-                headers["Content-Type"] = "text/plain"
-                return headers, str(value).encode("utf-8")
+            raw = self._raw_payload(member, value)
+            if raw is not None:
+                headers["Content-Type"] = _RAW_TYPES[member.type_name]
+                return headers, raw
             return headers, json.dumps(self._serialize(member, value)).encode("utf-8")
         document = {}
         for name, member in body_members.items():
@@ -254,6 +256,15 @@ class RestJsonResponseSerializer(JsonResponseSerializer):
             if value is not None:
                 document[member.serialization.get("name", name)] = self._serialize(member, value)
         return headers, json.dumps(document).encode("utf-8")
+
+    @staticmethod
+    def _raw_payload(member: Shape, value: Any) -> bytes | None:
+        """The bytes of a ``blob`` or ``string`` payload as sent; None for any other type."""
+        if member.type_name == "blob":
+            return value.encode("utf-8") if isinstance(value, str) else bytes(value)
+        if member.type_name == "string":
+            return str(value).encode("utf-8")
+        return None
 
     def serialize_error(self, error: ServiceError, request_id: str) -> tuple[Headers, bytes]:
         headers = self._headers(request_id)

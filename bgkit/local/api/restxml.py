@@ -391,10 +391,9 @@ class RestXmlResponseSerializer(RestJsonResponseSerializer):
             member = shape.members[payload]
             if value is None:
                 return headers, b""
-            if member.type_name == "blob":
-                return headers, value.encode("utf-8") if isinstance(value, str) else bytes(value)
-            if member.type_name == "string":
-                return headers, str(value).encode("utf-8")
+            raw = self._raw_payload(member, value)
+            if raw is not None:
+                return headers, raw
             tag = member.serialization.get("name", payload)
             return headers, self._document(member, value, tag)
         root_name = ROOTS.get(operation.name, f"{operation.name}Result")

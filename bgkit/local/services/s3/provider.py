@@ -244,9 +244,7 @@ class S3Provider(Provider):
         checksum_mode: str | None = None,
         **others: Any,
     ) -> dict[str, Any]:
-        record = objects.require_bucket(ctx, bucket)
-        version = objects.require_version(ctx, record, key, version_id)
-        requests.check_conditions(version, others)
+        record, version = self._conditional_version(ctx, bucket, key, version_id, others)
         data = read_blob(ctx, version["Blob"])
         if range is None:
             result = objects.object_view(record, version, checksum_mode)
@@ -274,10 +272,23 @@ class S3Provider(Provider):
         checksum_mode: str | None = None,
         **others: Any,
     ) -> dict[str, Any]:
+        record, version = self._conditional_version(ctx, bucket, key, version_id, others)
+        return objects.object_view(record, version, checksum_mode)
+
+    @staticmethod
+    def _conditional_version(
+        ctx: RequestContext,
+        bucket: str,
+        key: str,
+        version_id: str | None,
+        conditions: dict[str, Any],
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The bucket and the version that ``GetObject`` and ``HeadObject`` read, once the
+        request's ``If-*`` conditions hold."""
         record = objects.require_bucket(ctx, bucket)
         version = objects.require_version(ctx, record, key, version_id)
-        requests.check_conditions(version, others)
-        return objects.object_view(record, version, checksum_mode)
+        requests.check_conditions(version, conditions)
+        return record, version
 
     def list_objects_v2(self, ctx: RequestContext, bucket: str, **params: Any) -> dict[str, Any]:
         objects.require_bucket(ctx, bucket)
