@@ -1,5 +1,5 @@
-"""The kit's words, in English and Japanese: what the approval panel, the tour's report and the
-helpers' tables show.
+"""The kit's words, in English and Japanese: what the approval panel, the pipeline's approval
+widget, the tour's report and the helpers' tables show.
 
 One table, :data:`WORDS`, holds each phrase in both languages; :func:`word` picks one by key, and
 :func:`header` translates a table's column header. The language is the ``lang=`` keyword of the
@@ -8,7 +8,8 @@ see :mod:`bgkit.config`).
 
 The Japanese follows the vocabulary of AWS's Japanese documentation and console: the buttons
 carry the labels of the CodeDeploy console (「トラフィックの再ルーティング」,
-「停止してロールバック」, 「元のタスクセットの終了」), the listeners are the 本稼働リスナー and
+「停止してロールバック」, 「元のタスクセットの終了」) and those of the CodePipeline console
+(「承認」, 「却下」), the listeners are the 本稼働リスナー and
 テストリスナー of the CodeDeploy user guide, the new task set the 置換タスクセット of the ECS
 developer guide.
 
@@ -50,6 +51,17 @@ WORDS: dict[str, dict[str, str]] = {
     "could_not_read": {
         "en": "could not read the deployment: {error}",
         "ja": "デプロイを読み取れませんでした: {error}",
+    },
+    # the pipeline's approval widget: the CodePipeline console's labels
+    "approve": {"en": "Approve", "ja": "承認"},
+    "reject": {"en": "Reject", "ja": "却下"},
+    "pipeline": {"en": "Pipeline", "ja": "パイプライン"},
+    "execution": {"en": "execution", "ja": "実行"},
+    "approval": {"en": "approval", "ja": "承認"},
+    "comments": {"en": "Comments", "ja": "コメント"},
+    "could_not_read_pipeline": {
+        "en": "could not read the pipeline: {error}",
+        "ja": "パイプラインを読み取れませんでした: {error}",
     },
     # the tour's report
     "tour": {"en": "bgkit tour", "ja": "bgkit ツアー"},

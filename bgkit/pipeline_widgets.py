@@ -10,12 +10,13 @@ buttons that answer the Manual approval action, as the console's *Review* dialog
   at the approval and nothing is deployed.
 
 The token comes from ``get_pipeline_state``. ``await widget.decision()`` waits for a click without
-blocking the kernel's widget events (a loop on ``asyncio.sleep``, as the approval panel of
-notebook 05 does); with ``BGKIT_AUTOPILOT`` it presses a button itself — *Approve* for
-``reroute``, *Reject* for ``rollback`` — and without a decision it fails after
-``BGKIT_APPROVAL_TIMEOUT`` seconds, so no headless run hangs. Once shown, it keeps redrawing the
-stages while the kernel is idle, until the execution is over. Its words are English or, with
-``BGKIT_LANG=ja`` (or ``lang="ja"``), Japanese with the CodePipeline console's labels.
+blocking the kernel's widget events (:func:`bgkit.widgets.wait_for_decision`, the loop on
+``asyncio.sleep`` that the approval panel of notebook 05 uses too); with ``BGKIT_AUTOPILOT`` it
+presses a button itself — *Approve* for ``reroute``, *Reject* for ``rollback`` — and without a
+decision it fails after ``BGKIT_APPROVAL_TIMEOUT`` seconds, so no headless run hangs. Once shown,
+it keeps redrawing the stages while the kernel is idle, until the execution is over. Its words are
+English or, with ``BGKIT_LANG=ja`` (or ``lang="ja"``), Japanese with the CodePipeline console's
+labels (:mod:`bgkit.labels`).
 """
 
 from __future__ import annotations
@@ -30,8 +31,10 @@ import ipywidgets as widgets
 from botocore.exceptions import BotoCoreError, ClientError
 
 from bgkit.errors import BgkitError
+from bgkit.labels import word
 from bgkit.observe.pipeline import pipeline_frame, plot_pipeline
 from bgkit.walkthrough.pipeline import APPROVAL, ENDED, pipeline_name, waiting_token
+from bgkit.widgets import wait_for_decision
 
 __all__ = ["PipelineApproval", "PipelineApprovalError", "PipelineApprovalTimeout"]
 
@@ -39,19 +42,6 @@ __all__ = ["PipelineApproval", "PipelineApprovalError", "PipelineApprovalTimeout
 AUTOPILOT = {"reroute": "Approved", "rollback": "Rejected"}
 #: the decisions, as ``decision(expect=…)`` takes them
 DECISIONS = {"approve": "Approved", "reject": "Rejected"}
-#: the widget's words; the Japanese ones are the CodePipeline console's
-WORDS = {
-    "approve": {"en": "Approve", "ja": "承認"},
-    "reject": {"en": "Reject", "ja": "却下"},
-    "pipeline": {"en": "Pipeline", "ja": "パイプライン"},
-    "execution": {"en": "execution", "ja": "実行"},
-    "approval": {"en": "approval", "ja": "承認"},
-    "comments": {"en": "Comments", "ja": "コメント"},
-    "could_not_read": {
-        "en": "could not read the pipeline: {error}",
-        "ja": "パイプラインを読み取れませんでした: {error}",
-    },
-}
 
 
 class PipelineApprovalTimeout(BgkitError, TimeoutError):
@@ -78,8 +68,7 @@ class PipelineApproval(widgets.VBox):
     ) -> None:  # fmt: skip
         self._kit = kit
         self.lang = lang or getattr(kit.settings, "lang", None) or "en"
-        if self.lang not in ("en", "ja"):
-            raise ValueError(f"lang must be 'en' or 'ja', not {self.lang!r}")
+        word("pipeline", self.lang)  # an unknown language is refused here
         self.pipeline_name = pipeline_name(kit)
         self.execution_id = execution_id
         self.refresh_interval = refresh_interval
@@ -94,19 +83,19 @@ class PipelineApproval(widgets.VBox):
         self._follower: asyncio.Task[None] | None = None
 
         self._title = widgets.HTML(
-            f"<b>{self._word('pipeline')} <code>{html.escape(self.pipeline_name)}</code></b>"
+            f"<b>{word('pipeline', self.lang)} <code>{html.escape(self.pipeline_name)}</code></b>"
         )
         self._status = widgets.HTML()
         self._picture = widgets.Image(format="png", layout=widgets.Layout(max_width="760px"))
         self._comments = widgets.Text(
-            placeholder=self._word("comments"), layout=widgets.Layout(width="360px")
+            placeholder=word("comments", self.lang), layout=widgets.Layout(width="360px")
         )
         self._approve_button = widgets.Button(
-            description=self._word("approve"), button_style="success", icon="check",
+            description=word("approve", self.lang), button_style="success", icon="check",
             disabled=True, layout=widgets.Layout(width="auto"),
         )  # fmt: skip
         self._reject_button = widgets.Button(
-            description=self._word("reject"), button_style="danger", icon="times",
+            description=word("reject", self.lang), button_style="danger", icon="times",
             disabled=True, layout=widgets.Layout(width="auto"),
         )  # fmt: skip
         self._message = widgets.HTML()
@@ -122,9 +111,6 @@ class PipelineApproval(widgets.VBox):
             ]
         )
         self.refresh()
-
-    def _word(self, key: str, **fields: Any) -> str:
-        return WORDS[key][self.lang].format(**fields)
 
     # -- what the buttons do --------------------------------------------------------------------
 
@@ -184,13 +170,13 @@ class PipelineApproval(widgets.VBox):
                 pipelineName=self.pipeline_name, pipelineExecutionId=self.execution_id
             )["pipelineExecution"]["status"]
         except (ClientError, BotoCoreError) as error:
-            self._error(self._word("could_not_read", error=error))
+            self._error(word("could_not_read_pipeline", self.lang, error=error))
             return self.approval
         row = frame[frame["stage"] == APPROVAL]
         self.approval = str(row["status"].iloc[0]) if len(row) else ""
         parts = [
-            f"{self._word('execution')}: <b>{html.escape(self.status)}</b>",
-            f"{self._word('approval')}: <b>{html.escape(self.approval)}</b>",
+            f"{word('execution', self.lang)}: <b>{html.escape(self.status)}</b>",
+            f"{word('approval', self.lang)}: <b>{html.escape(self.approval)}</b>",
         ]
         self._status.value = " · ".join(parts)
         key = frame.to_json()
@@ -223,31 +209,27 @@ class PipelineApproval(widgets.VBox):
         choice = None
         if settings.autopilot:
             choice = DECISIONS[expect] if expect else AUTOPILOT[settings.autopilot]
-        deadline = time.monotonic() + timeout
-        next_refresh = 0.0
-        while self._decision is None:
-            if time.monotonic() >= next_refresh:
-                self.refresh()
-                next_refresh = time.monotonic() + min(self.refresh_interval, 0.5)
-                if self.status in ENDED:
-                    return self.status
-                if choice is not None and self.approval == "InProgress":
-                    button = self._approve_button if choice == "Approved" else self._reject_button
-                    errors = len(self.errors)
-                    button.click()
-                    if self._decision is None and len(self.errors) > errors:
-                        raise PipelineApprovalError(
-                            f"autopilot could not answer the approval: {self.errors[-1]}"
-                        )
-            if time.monotonic() > deadline:
-                raise PipelineApprovalTimeout(
-                    f"no decision on the approval of {self.pipeline_name} within {timeout:.0f} s:"
-                    " click Approve or Reject in the widget, or set BGKIT_AUTOPILOT=reroute (or"
-                    " rollback) to decide without a browser"
-                )
-            await asyncio.sleep(0.05)
-        self.refresh()
-        return self._decision
+
+        def autopilot_button() -> widgets.Button | None:
+            if choice is None or self.approval != "InProgress":
+                return None
+            return self._approve_button if choice == "Approved" else self._reject_button
+
+        return await wait_for_decision(
+            self,
+            decided=lambda: self._decision,
+            ended=lambda: self.status if self.status in ENDED else None,
+            autopilot_button=autopilot_button,
+            timeout=timeout,
+            refused=lambda error: PipelineApprovalError(
+                f"autopilot could not answer the approval: {error}"
+            ),
+            timed_out=lambda: PipelineApprovalTimeout(
+                f"no decision on the approval of {self.pipeline_name} within {timeout:.0f} s:"
+                " click Approve or Reject in the widget, or set BGKIT_AUTOPILOT=reroute (or"
+                " rollback) to decide without a browser"
+            ),
+        )
 
     def _follow(self) -> None:
         """Redraw in the background while the kernel is idle, until the execution is over."""

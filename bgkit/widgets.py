@@ -28,7 +28,8 @@ import datetime
 import html
 import io
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 import ipywidgets as widgets
 import yaml
@@ -256,29 +257,25 @@ class ApprovalPanel(widgets.VBox):
         settings = self._kit.settings
         timeout = settings.approval_timeout if timeout is None else timeout
         choice = (expect or settings.autopilot) if settings.autopilot else None
-        deadline = time.monotonic() + timeout
-        next_refresh = 0.0
-        while self._decision is None:
-            if time.monotonic() >= next_refresh:
-                self.refresh()
-                next_refresh = time.monotonic() + min(self.refresh_interval, 0.5)
-                if self.phase in FINAL:
-                    return self.phase
-                if choice is not None and self.phase == "Ready":
-                    button = self._reroute_button if choice == "reroute" else self._roll_back_button
-                    errors = len(self.errors)
-                    button.click()
-                    if self._decision is None and len(self.errors) > errors:
-                        raise ApprovalError(f"autopilot could not {choice}: {self.errors[-1]}")
-            if time.monotonic() > deadline:
-                raise ApprovalTimeout(
-                    f"no decision on deployment {self.deployment_id} within {timeout:.0f} s: "
-                    "click Reroute traffic or Stop and roll back in the panel, or set "
-                    "BGKIT_AUTOPILOT=reroute (or rollback) to decide without a browser"
-                )
-            await asyncio.sleep(0.05)
-        self.refresh()
-        return self._decision
+
+        def autopilot_button() -> widgets.Button | None:
+            if choice is None or self.phase != "Ready":
+                return None
+            return self._reroute_button if choice == "reroute" else self._roll_back_button
+
+        return await wait_for_decision(
+            self,
+            decided=lambda: self._decision,
+            ended=lambda: self.phase if self.phase in FINAL else None,
+            autopilot_button=autopilot_button,
+            timeout=timeout,
+            refused=lambda error: ApprovalError(f"autopilot could not {choice}: {error}"),
+            timed_out=lambda: ApprovalTimeout(
+                f"no decision on deployment {self.deployment_id} within {timeout:.0f} s: "
+                "click Reroute traffic or Stop and roll back in the panel, or set "
+                "BGKIT_AUTOPILOT=reroute (or rollback) to decide without a browser"
+            ),
+        )
 
     async def until(self, *phases: str, timeout: float = 600.0) -> str:
         """Keep the panel live until the deployment reaches one of ``phases`` (or has gone past
@@ -350,6 +347,65 @@ class ApprovalPanel(widgets.VBox):
 
     def __repr__(self) -> str:
         return f"ApprovalPanel(deployment_id={self.deployment_id!r})"
+
+
+class Decidable(Protocol):
+    """A widget whose buttons decide something: what :func:`wait_for_decision` waits on."""
+
+    refresh_interval: float
+    errors: list[str]
+
+    def refresh(self) -> str: ...
+
+
+async def wait_for_decision(
+    widget: Decidable,
+    *,
+    decided: Callable[[], str | None],
+    ended: Callable[[], str | None],
+    autopilot_button: Callable[[], widgets.Button | None],
+    timeout: float,
+    refused: Callable[[str], Exception],
+    timed_out: Callable[[], Exception],
+) -> str:
+    """Wait for a click on ``widget`` without blocking the kernel's widget events; return the
+    decision (or what ``ended`` returned if it ended first).
+
+    A loop on ``asyncio.sleep`` (which ipykernel ≥ 7.4 needs to process a click): every
+    ``min(refresh_interval, 0.5)`` wall seconds it refreshes the widget, returns what ``ended()``
+    says once that is not ``None``, and clicks ``autopilot_button()`` when it returns a button.
+    The approval panel and the pipeline's approval widget both wait this way.
+
+    Args:
+        widget: what to refresh; its ``errors`` tell whether an autopilot click was refused.
+        decided: the decision taken so far, ``None`` while there is none.
+        ended: what to return if the thing to decide ended without a decision, else ``None``.
+        autopilot_button: the button the autopilot presses now, else ``None``.
+        timeout: wall seconds.
+        refused: the error to raise, given the last error shown, when the autopilot's click was
+            refused.
+        timed_out: the error to raise when nobody decided within ``timeout``.
+    """
+    deadline = time.monotonic() + timeout
+    next_refresh = 0.0
+    while (decision := decided()) is None:
+        if time.monotonic() >= next_refresh:
+            widget.refresh()
+            next_refresh = time.monotonic() + min(widget.refresh_interval, 0.5)
+            end = ended()
+            if end is not None:
+                return end
+            button = autopilot_button()
+            if button is not None:
+                errors = len(widget.errors)
+                button.click()
+                if decided() is None and len(widget.errors) > errors:
+                    raise refused(widget.errors[-1])
+        if time.monotonic() > deadline:
+            raise timed_out()
+        await asyncio.sleep(0.05)
+    widget.refresh()
+    return decision
 
 
 def _ready_wait_end(info: dict[str, Any], target: dict[str, Any] | None) -> Any:
