@@ -22,7 +22,6 @@ labels (:mod:`bgkit.labels`).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import html
 import time
 from typing import Any
@@ -32,6 +31,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from bgkit.errors import BgkitError
 from bgkit.labels import word
+from bgkit.live import LiveBox
 from bgkit.observe.pipeline import pipeline_frame, plot_pipeline
 from bgkit.walkthrough.pipeline import APPROVAL, ENDED, pipeline_name, waiting_token
 from bgkit.widgets import wait_for_decision
@@ -52,7 +52,7 @@ class PipelineApprovalError(BgkitError, RuntimeError):
     """The decision could not be sent (CodePipeline refused it)."""
 
 
-class PipelineApproval(widgets.VBox):
+class PipelineApproval(LiveBox):
     """One execution of the pipeline, live, with the buttons that answer its approval.
 
     Args:
@@ -80,7 +80,6 @@ class PipelineApproval(widgets.VBox):
         #: ``time.monotonic()`` when the decision was sent
         self.decided_at: float | None = None
         self._picture_key = ""
-        self._follower: asyncio.Task[None] | None = None
 
         self._title = widgets.HTML(
             f"<b>{word('pipeline', self.lang)} <code>{html.escape(self.pipeline_name)}</code></b>"
@@ -231,14 +230,6 @@ class PipelineApproval(widgets.VBox):
             ),
         )
 
-    def _follow(self) -> None:
-        """Redraw in the background while the kernel is idle, until the execution is over."""
-        if self._follower is not None:
-            return
-        with contextlib.suppress(RuntimeError):
-            loop = asyncio.get_running_loop()
-            self._follower = loop.create_task(self._following())
-
     async def _following(self) -> None:
         while True:
             self.refresh()
@@ -247,13 +238,6 @@ class PipelineApproval(widgets.VBox):
             await asyncio.sleep(self.refresh_interval)
 
     # -- how it shows itself --------------------------------------------------------------------
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        bundle = super()._repr_mimebundle_(**kwargs)
-        if isinstance(bundle, dict):
-            bundle["text/plain"] = repr(self)
-            self._follow()
-        return bundle
 
     def __repr__(self) -> str:
         return f"PipelineApproval(pipeline_name={self.pipeline_name!r})"

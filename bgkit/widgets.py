@@ -23,7 +23,6 @@ kernel's widget events (a loop on ``asyncio.sleep``, which ipykernel ≥ 7.4 nee
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime
 import html
 import io
@@ -37,6 +36,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from bgkit.errors import BgkitError
 from bgkit.labels import header, word
+from bgkit.live import LiveBox
 from bgkit.observe.frames import deployment_frame, deployment_task_sets_frame
 from bgkit.observe.plots import BLUE, GREEN, GREY, RED
 from bgkit.observe.topology import plot_topology, topology_frame
@@ -56,7 +56,7 @@ class ApprovalError(BgkitError, RuntimeError):
     """The decision could not be carried out (AWS refused it)."""
 
 
-class ApprovalPanel(widgets.VBox):
+class ApprovalPanel(LiveBox):
     """A live view of one deployment with the buttons that decide it.
 
     Args:
@@ -83,7 +83,6 @@ class ApprovalPanel(widgets.VBox):
         self.decided_at: float | None = None
         self._topology_key = ""
         self._hooks: dict[str, str] | None = None  # the AppSpec's hooks, read on the first refresh
-        self._follower: asyncio.Task[None] | None = None
 
         self._title = widgets.HTML(
             f"<b>{word('deployment', self.lang)} <code>{html.escape(deployment_id)}</code></b>"
@@ -324,26 +323,11 @@ class ApprovalPanel(widgets.VBox):
             return not info.get("autoRollbackConfiguration", {}).get("enabled", False)
         return deployment(self._kit, rollback)["status"] in FINAL
 
-    def _follow(self) -> None:
-        """Refresh in the background while the kernel is idle, until the deployment ends."""
-        if self._follower is not None:
-            return
-        with contextlib.suppress(RuntimeError):
-            loop = asyncio.get_running_loop()
-            self._follower = loop.create_task(self._following())
-
     async def _following(self) -> None:
         while self.refresh() not in FINAL:
             await asyncio.sleep(self.refresh_interval)
 
     # -- how it shows itself --------------------------------------------------------------------
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        bundle = super()._repr_mimebundle_(**kwargs)
-        if isinstance(bundle, dict):
-            bundle["text/plain"] = repr(self)
-            self._follow()
-        return bundle
 
     def __repr__(self) -> str:
         return f"ApprovalPanel(deployment_id={self.deployment_id!r})"
