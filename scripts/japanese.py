@@ -37,6 +37,9 @@ from pathlib import Path
 
 import nbformat
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the other scripts of this folder
+from navigation import navigation as english_navigation
+
 ROOT = Path(__file__).resolve().parents[1]
 ENGLISH = ROOT / "notebooks"
 JAPANESE = ENGLISH / "ja"
@@ -155,13 +158,14 @@ def merge(
 
 
 def navigation(paths: list[Path], index: int, titles: list[str]) -> str:
-    parts = []
-    if index > 0:
-        parts.append(f"< [{titles[index - 1]}]({paths[index - 1].name})")
-    parts.append("[目次](../../README.ja.md#ノートブック)")
-    if index + 1 < len(paths):
-        parts.append(f"[{titles[index + 1]}]({paths[index + 1].name}) >")
-    return "*bgkit ウォークスルー* · " + " | ".join(parts)
+    """The English navigation line, in Japanese and pointing at ``README.ja.md``."""
+    return english_navigation(
+        paths,
+        index,
+        titles,
+        contents="[目次](../../README.ja.md#ノートブック)",
+        series="*bgkit ウォークスルー*",
+    )
 
 
 def update(check: bool, translated: bool = False) -> tuple[list[str], list[str]]:
@@ -225,7 +229,6 @@ def _readme(check: bool, paths: list[Path], cells: list[list], titles: list[str]
 def store(last: str | None, only: str | None = None) -> int:
     """Run the Japanese notebooks headless with ``BGKIT_LANG=ja``; store those that ran (or
     only the notebook numbered ``only``)."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
     from store_outputs import strip
 
     from bgkit.tour import run_tour

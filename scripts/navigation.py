@@ -42,14 +42,22 @@ def opening(notebook: nbformat.NotebookNode) -> dict[str, str]:
     }
 
 
-def navigation(paths: list[Path], index: int, titles: list[str]) -> str:
+def navigation(
+    paths: list[Path],
+    index: int,
+    titles: list[str],
+    *,
+    contents: str = "[Contents](../README.md#the-notebooks)",
+    series: str = "*bgkit walkthrough*",
+) -> str:
+    """The navigation line of notebook ``index``: previous, contents, next."""
     parts = []
     if index > 0:
         parts.append(f"< [{titles[index - 1]}]({paths[index - 1].name})")
-    parts.append("[Contents](../README.md#the-notebooks)")
+    parts.append(contents)
     if index + 1 < len(paths):
         parts.append(f"[{titles[index + 1]}]({paths[index + 1].name}) >")
-    return "*bgkit walkthrough* · " + " | ".join(parts)
+    return f"{series} · " + " | ".join(parts)
 
 
 def update(check: bool) -> list[str]:
