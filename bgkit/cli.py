@@ -267,3 +267,26 @@ def check(target: str | None) -> None:
     click.echo(str(report))
     if not report.ok:
         sys.exit(1)
+
+
+@main.group()
+def workshop() -> None:
+    """For a facilitator: the room's participants, one prefix each."""
+
+
+@workshop.command("status")
+@click.option("--target", type=click.Choice(["local", "aws"]), help="[BGKIT_TARGET, local]")
+def workshop_status(target: str | None) -> None:
+    """One row per participant prefix: how far they got, what runs, what it costs an hour."""
+    from bgkit.connect import connect
+    from bgkit.workshop import room_status
+
+    settings = _settings(target=target)
+    try:
+        frame = room_status(connect(target=settings.target, prefix=settings.prefix))
+    except BgkitError as error:
+        raise click.ClickException(str(error)) from None
+    if frame.empty:
+        click.echo(f"no participant has resources of the kit on {settings.target} yet")
+        return
+    click.echo(frame.to_string(index=False))
