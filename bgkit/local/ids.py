@@ -3,17 +3,23 @@
 Ids are deterministic for a fresh state: the n-th id drawn for a namespace is a hash of the seed,
 the namespace and n, and n is a counter kept in the store (rolled back with a refused call). Two
 runs of the same notebooks against fresh local clouds therefore see the same ids.
+
+An ARN's partition (``aws``, ``aws-cn``, ``aws-us-gov`` …) and a host name's DNS suffix
+(``amazonaws.com``, ``amazonaws.com.cn`` …) are the region's, read from botocore's partition data
+(``partitions.json``) the way botocore's endpoint rules read it (``aws.partition``): the partition
+listing the region, else the first whose ``regionRegex`` matches it, else ``aws``.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import uuid
+from typing import Any
 
 from bgkit.local.store import Store
 
 ACCOUNT = "123456789012"
-PARTITION = "aws"
 
 HEX = "0123456789abcdef"
 UPPER_ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
@@ -53,9 +59,42 @@ class Ids:
         return str(uuid.uuid4())
 
 
-def arn(service: str, region: str, resource: str, account: str = ACCOUNT) -> str:
-    """``arn:aws:<service>:<region>:<account>:<resource>``; IAM passes ``region=""``."""
-    return f"arn:{PARTITION}:{service}:{region}:{account}:{resource}"
+@functools.lru_cache(maxsize=64)
+def _partition_outputs(region: str) -> dict[str, Any]:
+    # botocore's endpoint rule library: the same partition botocore resolves a client's region to
+    from botocore.endpoint_provider import RuleSetStandardLibrary
+    from botocore.loaders import create_loader
+
+    library = RuleSetStandardLibrary(create_loader().load_data("partitions"))
+    return dict(library.aws_partition(region))
+
+
+def partition(region: str) -> str:
+    """The partition of ``region``: ``aws-cn`` for ``cn-north-1``, ``aws-us-gov`` for
+    ``us-gov-west-1``, ``aws-iso`` for ``us-iso-east-1``, ``aws`` for ``us-east-1``."""
+    return _partition_outputs(region)["name"]
+
+
+def dns_suffix(region: str) -> str:
+    """The DNS suffix of ``region``'s partition: ``amazonaws.com.cn`` for ``cn-north-1``,
+    ``c2s.ic.gov`` for ``us-iso-east-1``, ``amazonaws.com`` for ``us-east-1``."""
+    return _partition_outputs(region)["dnsSuffix"]
+
+
+def arn(
+    service: str,
+    region: str,
+    resource: str,
+    account: str = ACCOUNT,
+    *,
+    partition_of: str | None = None,
+) -> str:
+    """``arn:<partition>:<service>:<region>:<account>:<resource>``, the partition ``region``'s.
+
+    A global service (IAM, S3) passes ``region=""`` and the region the call was made in as
+    ``partition_of``: an IAM role made through ``cn-north-1`` is ``arn:aws-cn:iam::…``.
+    """
+    return f"arn:{partition(partition_of or region)}:{service}:{region}:{account}:{resource}"
 
 
 def parse_arn(text: str) -> dict[str, str] | None:

@@ -22,7 +22,7 @@ from botocore import xform_name
 
 from bgkit.errors import ServiceError
 from bgkit.local.clock import Clock
-from bgkit.local.ids import ACCOUNT, Ids, arn
+from bgkit.local.ids import ACCOUNT, Ids, arn, dns_suffix, partition
 from bgkit.local.store import Store
 
 GLOBAL = "global"
@@ -84,7 +84,19 @@ class RequestContext:
         return Records(self.store, f"{self.account}/{region}", kind)
 
     def arn(self, service: str, resource: str, *, global_: bool = False) -> str:
-        return arn(service, "" if global_ else self.region, resource, self.account)
+        """An ARN in this call's partition; with ``global_=True`` it names no region."""
+        region = "" if global_ else self.region
+        return arn(service, region, resource, self.account, partition_of=self.region)
+
+    @property
+    def partition(self) -> str:
+        """This call's partition (``aws``, ``aws-cn``, ``aws-us-gov`` …), its region's."""
+        return partition(self.region)
+
+    @property
+    def dns_suffix(self) -> str:
+        """The DNS suffix of this call's partition (``amazonaws.com``, ``amazonaws.com.cn`` …)."""
+        return dns_suffix(self.region)
 
     def now(self) -> float:
         return self.clock.now()

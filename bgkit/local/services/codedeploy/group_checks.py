@@ -63,11 +63,11 @@ def check_role(ctx: RequestContext, role_arn: str | None) -> str:
     """A service role CodeDeploy can assume, or ``InvalidRoleException`` saying what to fix."""
     if not role_arn:
         raise _fail("RoleRequiredException", "The service role ARN must be specified")
-    if not role_arn.startswith("arn:aws:iam::") or ":role/" not in role_arn:
+    if not role_arn.startswith(f"arn:{ctx.partition}:iam::") or ":role/" not in role_arn:
         raise _fail(
             "InvalidRoleException",
             f"The service role ARN was specified in an invalid format: {role_arn} (give the "
-            "role's ARN, arn:aws:iam::<account>:role/<name>)",
+            f"role's ARN, arn:{ctx.partition}:iam::<account>:role/<name>)",
         )
     if find_role(ctx, role_arn) is None:
         raise _fail(

@@ -51,13 +51,13 @@ def source_object(
     """The current version of ``bucket``/``key`` (or ``version_id``) as the pipeline role
     reads it."""
     s3 = _s3(run)
-    run.allow("s3:GetBucketVersioning", f"arn:aws:s3:::{bucket}")
+    run.allow("s3:GetBucketVersioning", f"arn:{run.ctx.partition}:s3:::{bucket}")
     if s3.find_bucket(run.ctx, bucket) is None:
         raise ActionFailure(
             f"The provided bucket does not exist: {bucket}. Create it (with versioning enabled) "
             "or name an existing bucket in the source action's S3Bucket."
         )
-    run.allow("s3:GetObject", f"arn:aws:s3:::{bucket}/{key}")
+    run.allow("s3:GetObject", f"arn:{run.ctx.partition}:s3:::{bucket}/{key}")
     found = s3.object_version(run.ctx, bucket, key, version_id)
     if found is None and version_id:
         raise ActionFailure(
@@ -75,7 +75,7 @@ def source_object(
             f"The bucket {bucket} is not versioned: an S3 source action needs a bucket with "
             "versioning enabled (put_bucket_versioning), then upload the object again."
         )
-    run.allow("s3:GetObjectVersion", f"arn:aws:s3:::{bucket}/{key}")
+    run.allow("s3:GetObjectVersion", f"arn:{run.ctx.partition}:s3:::{bucket}/{key}")
     return record, body
 
 
@@ -84,7 +84,7 @@ def store_artifact(run: ExecutionRun, name: str, body: bytes) -> dict[str, str]:
     bucket = run.store_bucket()
     pipeline = run.record["pipelineName"]
     key = f"{pipeline[:20]}/{name[:10]}/{run.ctx.ids.draw('codepipeline-artifact', MIXED, 7)}"
-    run.allow("s3:PutObject", f"arn:aws:s3:::{bucket}/{key}")
+    run.allow("s3:PutObject", f"arn:{run.ctx.partition}:s3:::{bucket}/{key}")
     try:
         run.ctx.call("s3", "PutObject", caller=PRINCIPAL, bucket=bucket, key=key, body=body)
     except ServiceError as error:
@@ -102,7 +102,8 @@ def artifact_file(run: ExecutionRun, artifact: str, path: str, what: str) -> str
     location = run.engine["artifacts"].get(artifact)
     found = None
     if location is not None:
-        run.allow("s3:GetObject", f"arn:aws:s3:::{location['bucket']}/{location['key']}")
+        where = f"{location['bucket']}/{location['key']}"
+        run.allow("s3:GetObject", f"arn:{run.ctx.partition}:s3:::{where}")
         found = _s3(run).object_version(run.ctx, location["bucket"], location["key"])
     if found is None:
         raise ActionFailure(f"The input artifact {artifact} cannot be found in the artifact store.")

@@ -79,7 +79,7 @@ class ExecutionRun(LifecycleRun[ExecutionState]):
     def principal(self) -> str:
         """The session CodePipeline's calls are made as: the assumed pipeline role."""
         return (
-            f"arn:aws:sts::{self.ctx.account}:assumed-role/{role_name_of(self.role)}/"
+            f"arn:{self.ctx.partition}:sts::{self.ctx.account}:assumed-role/{role_name_of(self.role)}/"
             f"{self.record['pipelineExecutionId']}"
         )
 

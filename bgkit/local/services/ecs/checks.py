@@ -164,7 +164,9 @@ def check_pass_role(ctx: RequestContext, task_definition: dict[str, Any]) -> Non
     service_role = ctx.extras.get("role_arn")
     if not service_role:
         return
-    principal = f"arn:aws:sts::{ctx.account}:assumed-role/{role_name_of(service_role)}/CodeDeploy"
+    principal = ctx.arn(
+        "sts", f"assumed-role/{role_name_of(service_role)}/CodeDeploy", global_=True
+    )
     for role in task_roles(task_definition):
         decision = role_decision(
             ctx, service_role, "iam:PassRole", role, {"iam:PassedToService": ECS_TASKS}

@@ -176,7 +176,7 @@ class ServiceOperations:
             "placementStrategy": placement_strategy or [],
             "schedulingStrategy": "REPLICA",
             "deploymentController": {"type": controller},
-            "createdBy": f"arn:aws:iam::{ctx.account}:root",
+            "createdBy": ctx.arn("iam", "root", global_=True),
             "enableECSManagedTags": bool(enable_ecs_managed_tags),
             "propagateTags": propagate_tags or "NONE",
             "enableExecuteCommand": False,

@@ -26,7 +26,9 @@ from bgkit.local.services.ecs.models import (
 )
 
 ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+")
-ECR_IMAGE = re.compile(r"\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com/")
+#: a private registry's image in the commercial or the China partition (Amazon ECR's registry
+#: endpoints: ``<account>.dkr.ecr.<region>.amazonaws.com``, ``….amazonaws.com.cn``)
+ECR_IMAGE = re.compile(r"\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/")
 NETWORK_MODES = ("bridge", "host", "awsvpc", "none")
 #: Amazon ECS service quotas: "Containers per task definition"
 MAX_CONTAINERS = 10
@@ -224,7 +226,7 @@ class TaskDefinitionOperations:
             "compatibilities": compatibilities,
             "requiresCompatibilities": required,
             "registeredAt": ctx.now(),
-            "registeredBy": f"arn:aws:iam::{ctx.account}:root",
+            "registeredBy": ctx.arn("iam", "root", global_=True),
             "_tags": list(tags or []),
         }
         optional = {

@@ -69,6 +69,8 @@ __all__ = [
 ]
 
 #: Route 53 hosted zone of Application Load Balancers, by region (AWS's published values)
+#: an Application Load Balancer's Route 53 hosted zone by region, as the Elastic Load Balancing
+#: endpoints page of the AWS General Reference lists them
 HOSTED_ZONES = {
     "us-east-1": "Z35SXDOTRQ7X7K",
     "us-east-2": "Z3AADJGX6KTTL2",
@@ -79,13 +81,17 @@ HOSTED_ZONES = {
     "eu-west-2": "ZHURV8PSTC4K8",
     "eu-west-3": "Z3Q77PNBQS71R4",
     "eu-central-1": "Z215JYRZR1TBD5",
-    "eu-north-1": "Z23TAZ7KFP0XWK",
+    "eu-north-1": "Z23TAZ6LKFMNIO",
     "ap-northeast-1": "Z14GRHDCWA56QT",
     "ap-northeast-2": "ZWKZPGTI48KDX",
     "ap-southeast-1": "Z1LMS91P8CMLE5",
     "ap-southeast-2": "Z1GM3OXH4ZPM65",
     "ap-south-1": "ZP97RAFLXTNZK",
     "sa-east-1": "Z2P70J7HTTTPLU",
+    "cn-north-1": "Z1GDH35T77C1KE",
+    "cn-northwest-1": "ZM7IZAIOVVDZF",
+    "us-gov-west-1": "Z33AYJ8TM3BH4J",
+    "us-gov-east-1": "Z166TLBEWOO7G0",
 }
 SCHEMES = ("internet-facing", "internal")
 TYPES = ("application", "network", "gateway")
@@ -157,7 +163,7 @@ class Elbv2Provider(ListenerOperations, TargetGroupOperations, TargetOperations,
         created = ctx.now()
         record = {
             "LoadBalancerArn": arn,
-            "DNSName": f"{prefix}{name}-{digits}.{ctx.region}.elb.amazonaws.com",
+            "DNSName": f"{prefix}{name}-{digits}.{ctx.region}.elb.{ctx.dns_suffix}",
             "CanonicalHostedZoneId": HOSTED_ZONES.get(ctx.region, HOSTED_ZONES["us-east-1"]),
             "CreatedTime": created,
             "LoadBalancerName": name,

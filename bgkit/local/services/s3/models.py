@@ -77,14 +77,14 @@ def blobs(ctx: RequestContext) -> Records:
     return ctx.records(BLOB, global_=True)
 
 
-def bucket_arn(name: str) -> str:
-    """``arn:aws:s3:::<bucket>`` (an S3 ARN names no region or account)."""
-    return f"arn:aws:s3:::{name}"
+def bucket_arn(ctx: RequestContext, name: str) -> str:
+    """``arn:aws:s3:::<bucket>`` in the call's partition (an S3 ARN names no region or account)."""
+    return f"arn:{ctx.partition}:s3:::{name}"
 
 
-def object_arn(bucket: str, key: str) -> str:
-    """``arn:aws:s3:::<bucket>/<key>``."""
-    return f"arn:aws:s3:::{bucket}/{key}"
+def object_arn(ctx: RequestContext, bucket: str, key: str) -> str:
+    """``arn:aws:s3:::<bucket>/<key>`` in the call's partition."""
+    return f"arn:{ctx.partition}:s3:::{bucket}/{key}"
 
 
 def state_tree(ctx: RequestContext) -> Path:

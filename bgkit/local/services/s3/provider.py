@@ -55,7 +55,7 @@ class S3Provider(Provider):
         existing = buckets(ctx).get(bucket)
         if existing is not None:
             if ctx.region == "us-east-1" and existing["Region"] == "us-east-1":
-                return {"Location": f"/{bucket}", "BucketArn": bucket_arn(bucket)}
+                return {"Location": f"/{bucket}", "BucketArn": bucket_arn(ctx, bucket)}
             raise S3Error(
                 "BucketAlreadyOwnedByYou",
                 "Your previous request to create the named bucket succeeded and you already "
@@ -74,12 +74,12 @@ class S3Provider(Provider):
             },
         )
         location = f"/{bucket}" if region == "us-east-1" else f"http://{bucket}.s3.localhost/"
-        return {"Location": location, "BucketArn": bucket_arn(bucket)}
+        return {"Location": location, "BucketArn": bucket_arn(ctx, bucket)}
 
     def head_bucket(self, ctx: RequestContext, bucket: str, **others: Any) -> dict[str, Any]:
         record = objects.require_bucket(ctx, bucket)
         return {
-            "BucketArn": bucket_arn(bucket),
+            "BucketArn": bucket_arn(ctx, bucket),
             "BucketRegion": record["Region"],
             "AccessPointAlias": False,
         }
@@ -109,7 +109,7 @@ class S3Provider(Provider):
                     "Name": b["Name"],
                     "CreationDate": b["CreationDate"],
                     "BucketRegion": b["Region"],
-                    "BucketArn": bucket_arn(b["Name"]),
+                    "BucketArn": bucket_arn(ctx, b["Name"]),
                 }
                 for b in page
             ],

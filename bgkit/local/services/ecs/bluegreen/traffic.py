@@ -62,7 +62,7 @@ def snapshot(ctx: RequestContext, rules: list[str]) -> dict[str, list[Action]]:
 def _modify(ctx: RequestContext, role: str, stage: str, rule: str, actions: list[Action]) -> None:
     decision = role_decision(ctx, role, MODIFY_RULE, rule)
     if not decision:
-        principal = f"arn:aws:sts::{ctx.account}:assumed-role/{role_name_of(role)}/{SESSION}"
+        principal = ctx.arn("sts", f"assumed-role/{role_name_of(role)}/{SESSION}", global_=True)
         raise Rollback(  # [V]
             f"Service deployment rolled back because {stage} lifecycle hook(s) failed. "
             + not_authorized_message(principal, MODIFY_RULE, rule, decision)
