@@ -31,12 +31,22 @@ def stream_arn(ctx: RequestContext, group: str, stream: str) -> str:
     return ctx.arn("logs", f"log-group:{group}:log-stream:{stream}")
 
 
-def group_name_of(identifier: str) -> str:
-    """A group's name from its name or ARN (``…:log-group:<name>`` with or without ``:*``)."""
+def group_name_of(ctx: RequestContext, identifier: str) -> str:
+    """A group's name from its name or ARN (``…:log-group:<name>`` with or without ``:*``).
+
+    The model's ``logGroupIdentifier``: "Specify either the name or ARN of the log group"; the
+    ARN CloudWatch Logs shows (``DescribeLogGroups``' ``arn``) ends in ``:*`` and the bare form
+    (``logGroupArn``) does not, and both are read. An ARN is read whole: one of another
+    partition, region or account names no group here (a name no group has: no group name holds a
+    colon).
+    """
     parts = parse_arn(identifier)
     resource = parts["resource"] if parts else ""
     if not resource.startswith("log-group:"):
         return identifier  # a name, or an ARN of no log group (no group has a colon in its name)
+    own = (ctx.partition, "logs", ctx.region, ctx.account)
+    if (parts["partition"], parts["service"], parts["region"], parts["account"]) != own:
+        return identifier
     name = resource.removeprefix("log-group:")
     return name[:-2] if name.endswith(":*") else name
 

@@ -119,7 +119,8 @@ class LogsProvider(Provider):
             raise invalid("LogGroup name and LogGroup ARN are mutually exclusive parameters.")
         if name is None and identifier is None:
             raise invalid("Should provide either name or ARN of log group.")
-        record = ctx.records(GROUP).get(name if name is not None else group_name_of(identifier))
+        key = name if name is not None else group_name_of(ctx, identifier)
+        record = ctx.records(GROUP).get(key)
         if record is None:
             raise missing_group()
         return record
@@ -162,8 +163,11 @@ class LogsProvider(Provider):
         log_group_name_prefix: str | None = None,
         log_group_name_pattern: str | None = None,
         log_group_class: str | None = None,
+        log_group_identifiers: list[str] | None = None,
         **paging: Any,
     ) -> dict[str, Any]:
+        # the model's logGroupIdentifiers: names (or, read whole, ARNs) of this account's groups
+        wanted = {group_name_of(ctx, i) for i in log_group_identifiers or ()}
         if log_group_name_prefix is not None and log_group_name_pattern is not None:
             raise invalid(
                 "LogGroupNamePrefix and LogGroupNamePattern are mutually exclusive parameters."
@@ -177,6 +181,7 @@ class LogsProvider(Provider):
             if g["logGroupName"].startswith(log_group_name_prefix or "")
             and (log_group_name_pattern or "") in g["logGroupName"]
             and (log_group_class is None or g["logGroupClass"] == log_group_class)
+            and (not wanted or g["logGroupName"] in wanted)
         ]
 
         def show(group: dict[str, Any]) -> dict[str, Any]:
@@ -225,7 +230,7 @@ class LogsProvider(Provider):
 
     def _tagged(self, ctx: RequestContext, resource_arn: str) -> dict[str, Any]:
         prefix = ctx.arn("logs", "log-group:")
-        name = group_name_of(resource_arn) if resource_arn.startswith(prefix) else None
+        name = group_name_of(ctx, resource_arn) if resource_arn.startswith(prefix) else None
         record = ctx.records(GROUP).get(name) if name else None
         if record is None:
             raise ServiceError(
