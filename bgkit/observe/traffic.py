@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from bgkit.links import PortLinks
 from bgkit.walkthrough.naming import names
 
 __all__ = ["COLUMNS", "Pages", "Probe", "compare_ports", "fetch", "probe", "revision_of", "summary"]
@@ -268,6 +269,10 @@ def summary(frame: pd.DataFrame) -> pd.DataFrame:
 class Pages:
     """The pages the listeners serve, side by side (HTML), with a one-line text summary.
 
+    The kernel fetches each page itself; each port's name is a link that opens the page in the
+    browser, wherever the browser is (:mod:`bgkit.links`: 127.0.0.1, or the Jupyter server's proxy
+    behind JupyterHub or Binder).
+
     Args:
         kit: the handle of :func:`bgkit.connect`.
         ports: listener ports.
@@ -276,7 +281,9 @@ class Pages:
 
     def __init__(self, kit: Any, ports: Iterable[int] = (80, 8080), path: str = "/") -> None:
         self.pages: dict[int, tuple[int | None, str, str]] = {}
-        for port in ports:
+        #: where the browser opens each page (:func:`bgkit.links.listener_link`)
+        self.links = PortLinks(kit, ports, path).links
+        for port in self.links:
             url = kit.url(port, path)
             status, body = _get(url)
             found = TITLE.search(body)
@@ -288,7 +295,8 @@ class Pages:
         for port, (status, _title, body) in self.pages.items():
             frames.append(
                 '<div style="flex:1;min-width:18em">'
-                f"<b>port {port}</b> — HTTP {status}"
+                f'<b><a href="{html.escape(self.links[port], quote=True)}" target="_blank" '
+                f'rel="noopener">port {port} ↗</a></b> — HTTP {status}'
                 f'<iframe srcdoc="{html.escape(body, quote=True)}" '
                 'style="width:100%;height:16em;border:1px solid #ccc"></iframe></div>'
             )
