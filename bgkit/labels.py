@@ -52,6 +52,44 @@ WORDS: dict[str, dict[str, str]] = {
         "en": "could not read the deployment: {error}",
         "ja": "デプロイを読み取れませんでした: {error}",
     },
+    "throttled": {
+        "en": "AWS is throttling the panel's reads (the account's API rate limit); "
+        "it reads again in {seconds} s",
+        "ja": "AWS がパネルの読み取りをスロットリングしています (アカウントの API レート制限)。"
+        "{seconds} 秒後に再度読み取ります",
+    },
+    # the ECS built-in blue/green panel: the ECS console's labels
+    "continue": {"en": "Continue", "ja": "続行"},
+    "ecs_roll_back": {"en": "Roll back", "ja": "ロールバック"},
+    "service_deployment": {"en": "Service deployment", "ja": "サービスデプロイ"},
+    "stage": {"en": "stage", "ja": "ライフサイクルステージ"},
+    "paused_until": {
+        "en": "paused: continue or roll back before {time} UTC, else {action}",
+        "ja": "一時停止中: {time} UTC までに続行またはロールバックしてください (過ぎると {action})",
+    },
+    "continue_does": {
+        "en": "Continue answers the pause hook: ContinueServiceDeployment(action=CONTINUE)",
+        "ja": "続行は一時停止フックに応答します: "
+        "ContinueServiceDeployment(action=CONTINUE)",
+    },
+    "roll_back_does": {
+        "en": "Roll back: StopServiceDeployment(stopType=ROLLBACK) puts the rules back on blue",
+        "ja": "ロールバック: StopServiceDeployment(stopType=ROLLBACK) でルールを blue に戻します",
+    },
+    "lambda_decides": {
+        "en": "a Lambda hook decides here: ECS waits for its function's hookStatus",
+        "ja": "ここでは Lambda フックが判断します: ECS は関数の hookStatus を待ちます",
+    },
+    "no_early_end": {
+        "en": "ECS has no request that ends the bake time early: "
+        "blue is scaled in when the bake time is over",
+        "ja": "ECS にはベイク時間を早く終える API はありません: "
+        "ベイク時間が終わると blue はスケールインされます",
+    },
+    "could_not_read_service_deployment": {
+        "en": "could not read the service deployment: {error}",
+        "ja": "サービスデプロイを読み取れませんでした: {error}",
+    },
     # the pipeline's approval widget: the CodePipeline console's labels
     "approve": {"en": "Approve", "ja": "承認"},
     "reject": {"en": "Reject", "ja": "却下"},
@@ -86,6 +124,12 @@ HEADERS = {
     "weight": "重み",
     "running": "実行中",
     "desired": "必要数",
+    "stages": "ステージ",
+    "revision": "リビジョン",
+    "task definition": "タスク定義",
+    "production": "本稼働",
+    "test": "テスト",
+    "on timeout": "タイムアウト時",
     "notebook": "ノートブック",
     "deployment": "デプロイ",
     "kind": "種類",

@@ -18,9 +18,12 @@ __all__ = [
     "deployment_status",
     "deployment_task_sets_frame",
     "deployments_frame",
+    "events_frame",
+    "forwards_frame",
     "listeners_frame",
     "rules_frame",
     "target_group_names",
+    "target_task_sets_frame",
     "task_sets_frame",
 ]
 
@@ -31,14 +34,11 @@ def target_group_names(kit: Any) -> dict[str, str]:
     return {g["TargetGroupArn"]: g["TargetGroupName"] for g in groups["TargetGroups"]}
 
 
-def listeners_frame(kit: Any) -> pd.DataFrame:
-    """Each listener of ``<prefix>-alb`` and where it forwards: ``port``, ``target group``,
-    ``weight`` (percent)."""
-    elbv2 = kit.client("elbv2")
-    lb = elbv2.describe_load_balancers(Names=[names(kit).load_balancer])["LoadBalancers"][0]
-    groups = target_group_names(kit)
+def forwards_frame(listeners: list[dict[str, Any]], groups: dict[str, str]) -> pd.DataFrame:
+    """Where ``DescribeListeners``' listeners forward: ``port``, ``target group`` (named with
+    ``groups``, ARN → name), ``weight`` (percent)."""
     rows = []
-    for listener in elbv2.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]:
+    for listener in listeners:
         for action in listener["DefaultActions"]:
             if action["Type"] != "forward":
                 continue
@@ -56,6 +56,15 @@ def listeners_frame(kit: Any) -> pd.DataFrame:
                 )
     frame = pd.DataFrame(rows, columns=["port", "target group", "weight"])
     return frame.sort_values(["port", "target group"]).reset_index(drop=True)
+
+
+def listeners_frame(kit: Any) -> pd.DataFrame:
+    """Each listener of ``<prefix>-alb`` and where it forwards: ``port``, ``target group``,
+    ``weight`` (percent)."""
+    elbv2 = kit.client("elbv2")
+    lb = elbv2.describe_load_balancers(Names=[names(kit).load_balancer])["LoadBalancers"][0]
+    listeners = elbv2.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]
+    return forwards_frame(listeners, target_group_names(kit))
 
 
 def rules_frame(kit: Any) -> pd.DataFrame:
@@ -116,9 +125,8 @@ def task_sets_frame(kit: Any) -> pd.DataFrame:
     )
 
 
-def deployment_frame(kit: Any, deployment_id: str) -> pd.DataFrame:
-    """A deployment's lifecycle events in order: ``event``, ``status``."""
-    target = deployment_target(kit, deployment_id)
+def events_frame(target: dict[str, Any] | None) -> pd.DataFrame:
+    """The lifecycle events of a deployment's ECS target, in order: ``event``, ``status``."""
     events = target.get("lifecycleEvents", []) if target else []
     return pd.DataFrame(
         [{"event": e["lifecycleEventName"], "status": e["status"]} for e in events],
@@ -126,10 +134,14 @@ def deployment_frame(kit: Any, deployment_id: str) -> pd.DataFrame:
     )
 
 
-def deployment_task_sets_frame(kit: Any, deployment_id: str) -> pd.DataFrame:
-    """The deployment's task sets as CodeDeploy sees them: ``label`` (Blue/Green),
-    ``target group``, ``weight``, ``running``, ``desired``, ``status``."""
-    target = deployment_target(kit, deployment_id)
+def deployment_frame(kit: Any, deployment_id: str) -> pd.DataFrame:
+    """A deployment's lifecycle events in order: ``event``, ``status``."""
+    return events_frame(deployment_target(kit, deployment_id))
+
+
+def target_task_sets_frame(target: dict[str, Any] | None) -> pd.DataFrame:
+    """The task sets of a deployment's ECS target: ``label`` (Blue/Green), ``target group``,
+    ``weight``, ``running``, ``desired``, ``status``."""
     rows = [
         {
             "label": info.get("taskSetLabel", ""),
@@ -145,6 +157,12 @@ def deployment_task_sets_frame(kit: Any, deployment_id: str) -> pd.DataFrame:
         rows, columns=["label", "target group", "weight", "running", "desired", "status"]
     )
     return frame.sort_values("label").reset_index(drop=True)
+
+
+def deployment_task_sets_frame(kit: Any, deployment_id: str) -> pd.DataFrame:
+    """The deployment's task sets as CodeDeploy sees them: ``label`` (Blue/Green),
+    ``target group``, ``weight``, ``running``, ``desired``, ``status``."""
+    return target_task_sets_frame(deployment_target(kit, deployment_id))
 
 
 def deployments_frame(kit: Any) -> pd.DataFrame:

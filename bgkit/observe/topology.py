@@ -11,6 +11,7 @@ the colours of the approval panel and of the traffic plot.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -23,7 +24,10 @@ from bgkit.walkthrough import existing
 from bgkit.walkthrough.deploy import deployment_target
 from bgkit.walkthrough.prerequisites import REVISION_TAG
 
-__all__ = ["COLUMNS", "LISTENER_ROLES", "plot_topology", "topology_frame"]
+__all__ = [
+    "COLUMNS", "LISTENER_ROLES", "merge_topology", "plot_topology", "revision_of",
+    "task_sets_topology", "topology_frame",
+]  # fmt: skip
 
 #: the kit's listeners: which port carries which traffic
 LISTENER_ROLES = {80: "production", 8080: "test"}
@@ -36,7 +40,9 @@ COLUMNS = [
 _REVISIONS: dict[str, str] = {}
 
 
-def _revision(ecs: Any, arn: str) -> str:
+def revision_of(ecs: Any, arn: str) -> str:
+    """The revision a task definition runs (its ``bgkit:revision`` tag, else its
+    ``family:revision``), read once per task definition: they never change."""
     if arn not in _REVISIONS:
         tags = ecs.describe_task_definition(taskDefinition=arn, include=["TAGS"]).get("tags", [])
         found = {t["key"]: t["value"] for t in tags}
@@ -44,20 +50,22 @@ def _revision(ecs: Any, arn: str) -> str:
     return _REVISIONS[arn]
 
 
-def _task_sets(kit: Any, deployment_id: str | None) -> pd.DataFrame:
-    """The service's task sets by target group: ``task set`` (blue/green), ``revision``,
-    ``task definition``, ``running``."""
-    ecs = kit.client("ecs")
-    service = existing.service(kit)
-    sets = service.get("taskSets", []) if service else []
-    labels: dict[str, str] = {}
-    if deployment_id is not None:
-        target = deployment_target(kit, deployment_id) or {}
-        for info in target.get("taskSetsInfo", []):
-            labels[info.get("targetGroup", {}).get("name", "")] = info["taskSetLabel"].lower()
+def task_sets_topology(
+    task_sets: list[dict[str, Any]],
+    target: dict[str, Any] | None,
+    group_names: dict[str, str],
+    revision: Callable[[str], str],
+) -> pd.DataFrame:
+    """The service's task sets (``DescribeServices``' ``taskSets``) by target group:
+    ``target group``, ``task set`` (blue/green: the labels of the deployment's ECS ``target``;
+    without one, the PRIMARY task set is blue and any other green), ``revision`` (``revision``
+    of its task definition ARN), ``task definition``, ``running``."""
+    labels = {
+        info.get("targetGroup", {}).get("name", ""): info["taskSetLabel"].lower()
+        for info in (target or {}).get("taskSetsInfo", [])
+    }
     rows = []
-    group_names = target_group_names(kit)
-    for task_set in sets:
+    for task_set in task_sets:
         balanced = task_set.get("loadBalancers") or [{}]
         group = group_names.get(balanced[0].get("targetGroupArn", ""), "?")
         role = labels.get(group) or ("blue" if task_set["status"] == "PRIMARY" else "green")
@@ -65,7 +73,7 @@ def _task_sets(kit: Any, deployment_id: str | None) -> pd.DataFrame:
             {
                 "target group": group,
                 "task set": role,
-                "revision": _revision(ecs, task_set["taskDefinition"]),
+                "revision": revision(task_set["taskDefinition"]),
                 "task definition": task_set["taskDefinition"].rsplit("/", 1)[1],
                 "running": task_set["runningCount"],
             }
@@ -73,6 +81,18 @@ def _task_sets(kit: Any, deployment_id: str | None) -> pd.DataFrame:
     return pd.DataFrame(
         rows, columns=["target group", "task set", "revision", "task definition", "running"]
     )
+
+
+def merge_topology(forwards: pd.DataFrame, task_sets: pd.DataFrame) -> pd.DataFrame:
+    """:func:`topology_frame`'s table from the listeners' forwards (``port``, ``target group``,
+    ``weight``) and the task sets behind the groups (:func:`task_sets_topology`'s columns)."""
+    forwards = forwards.copy()
+    forwards.insert(0, "listener", forwards["port"].map(LISTENER_ROLES).fillna("listener"))
+    merged = forwards.merge(task_sets, on="target group", how="left")
+    for column in ("task set", "revision", "task definition"):
+        merged[column] = merged[column].fillna("—")
+    merged["running"] = merged["running"].fillna(0).astype(int)
+    return merged[COLUMNS].sort_values(["port", "target group"]).reset_index(drop=True)
 
 
 def topology_frame(kit: Any, deployment_id: str | None = None) -> pd.DataFrame:
@@ -84,13 +104,16 @@ def topology_frame(kit: Any, deployment_id: str | None = None) -> pd.DataFrame:
         deployment_id: the deployment whose blue and green task sets to tell apart (CodeDeploy's
             labels); without one, the PRIMARY task set is blue and any other green.
     """
-    listeners = listeners_frame(kit)
-    listeners.insert(0, "listener", listeners["port"].map(LISTENER_ROLES).fillna("listener"))
-    merged = listeners.merge(_task_sets(kit, deployment_id), on="target group", how="left")
-    for column in ("task set", "revision", "task definition"):
-        merged[column] = merged[column].fillna("—")
-    merged["running"] = merged["running"].fillna(0).astype(int)
-    return merged[COLUMNS].sort_values(["port", "target group"]).reset_index(drop=True)
+    ecs = kit.client("ecs")
+    service = existing.service(kit)
+    target = deployment_target(kit, deployment_id) if deployment_id is not None else None
+    task_sets = task_sets_topology(
+        service.get("taskSets", []) if service else [],
+        target,
+        target_group_names(kit),
+        lambda arn: revision_of(ecs, arn),
+    )
+    return merge_topology(listeners_frame(kit), task_sets)
 
 
 def _box(ax: Any, x: float, y: float, text: str, colour: str, width: float = 0.8) -> None:

@@ -165,7 +165,7 @@ class FakeKit:
         self.settings = Settings.load({}, prefix="t", **settings)
         self.clients = {"codedeploy": codedeploy, "elbv2": FakeElbv2(), "ecs": FakeEcs()}
 
-    def client(self, name: str) -> Any:
+    def client(self, name: str, **_: Any) -> Any:
         return self.clients[name]
 
 
