@@ -9,6 +9,8 @@ credentials, like a local Docker daemon whose socket you can reach.
 
 The service comes from the credential scope's signing name (botocore's ``signingName`` of a served
 service's model, else its ``endpointPrefix``, as botocore signs), the region from its region, the
+protocol from the request itself among those the service's model lists (a CloudWatch request may
+come in CBOR, JSON or query, and is answered in the one it came in, errors included), the
 operation from the protocol layer, which also refuses params that break the input shape's
 constraints as the service does (a required member absent, a length, range or enum broken)
 before any provider sees them; the provider method ``xform_name(Operation)`` answers inside one
@@ -35,10 +37,12 @@ from botocore import xform_name
 from botocore.model import OperationModel, ServiceModel
 
 from bgkit.errors import ServiceError, UnknownOperationError
+from bgkit.local.api.negotiation import RPC_V2_CBOR, spoken
 from bgkit.local.api.protocol import (
     HttpRequest,
     HttpResponse,
     parse_request,
+    request_protocol,
     serialize_error,
     serialize_error_without_service,
     serialize_result,
@@ -98,6 +102,9 @@ class Gateway:
             before its answer is written: the data plane finishes what the call started (a
             Lambda ``RequestResponse`` invocation) without blocking the loop. A
             :class:`ServiceError` it raises is the call's answer.
+        authorize: called with (context, the signing access key id, params) inside the call's
+            transaction before the provider: the caller's identity (IAM users' keys); a
+            :class:`ServiceError` it raises refuses the call.
     """
 
     def __init__(
@@ -109,6 +116,7 @@ class Gateway:
         request_id: Callable[[], str],
         after_change: Callable[[], None] = lambda: None,
         complete: Callable[[str, str, dict[str, Any]], Awaitable[dict[str, Any]]] | None = None,
+        authorize: Callable[[RequestContext, str, dict[str, Any]], None] = lambda *_: None,
     ) -> None:
         self.models = models
         self.providers = providers
@@ -117,6 +125,7 @@ class Gateway:
         self.request_id = request_id
         self.after_change = after_change
         self.complete = complete
+        self.authorize = authorize
 
     @functools.cached_property
     def signing_names(self) -> dict[str, str]:
@@ -168,11 +177,15 @@ class Gateway:
         try:
             result = await self.complete(answer.service, answer.operation.name, answer.result or {})
         except ServiceError as error:
-            return serialize_error(answer.model, error, answer.request_id, answer.operation)
+            return serialize_error(
+                answer.model, error, answer.request_id, answer.operation, answer.protocol
+            )
         except Exception:
             log.error("internal failure completing %s\n%s", answer.service, traceback.format_exc())
-            return serialize_error(answer.model, _internal_failure(), answer.request_id)
-        return serialize_result(answer.operation, result, answer.request_id)
+            return serialize_error(
+                answer.model, _internal_failure(), answer.request_id, protocol=answer.protocol
+            )
+        return serialize_result(answer.operation, result, answer.request_id, answer.protocol)
 
     def _call(self, http: HttpRequest) -> HttpResponse | _Answered:
         request_id = self.request_id()
@@ -193,25 +206,27 @@ class Gateway:
         operation = None
         if service_name in VIRTUAL_HOSTED:
             http = path_style(http)
+        protocol = request_protocol(model, http)
         try:
-            operation, params = parse_request(model, http)
+            operation, params = parse_request(model, http, protocol)
             provider = self.providers.get(service_name)
             method = getattr(provider, xform_name(operation.name), None)
             if method is None:
-                code = unknown_operation_code(model)
+                code = unknown_operation_code(model, protocol)
                 raise UnknownOperationError(code, scope["service"], operation.name)
             validate_params(operation, params)
             ctx = self.context(service_name, operation.name, scope["region"])
             kwargs = {xform_name(name): value for name, value in params.items()}
             with ctx.store.transaction():
+                self.authorize(ctx, scope["key"], params)
                 result = method(ctx, **kwargs)
         except ServiceError as error:
-            return serialize_error(model, error, request_id, operation)
+            return serialize_error(model, error, request_id, operation, protocol)
         except Exception:
             log.error("internal failure in %s\n%s", service_name, traceback.format_exc())
-            return serialize_error(model, _internal_failure(), request_id, operation)
+            return serialize_error(model, _internal_failure(), request_id, operation, protocol)
         self.after_change()
-        return _Answered(model, service_name, operation, result, request_id)
+        return _Answered(model, service_name, operation, result, request_id, protocol)
 
 
 @dataclass
@@ -223,9 +238,11 @@ class _Answered:
     operation: OperationModel
     result: dict[str, Any] | None
     request_id: str
+    #: the protocol the request came in, and its answer goes out in
+    protocol: str
 
     def response(self) -> HttpResponse:
-        return serialize_result(self.operation, self.result, self.request_id)
+        return serialize_result(self.operation, self.result, self.request_id, self.protocol)
 
 
 def _internal_failure() -> ServiceError:
@@ -239,7 +256,7 @@ def _internal_failure() -> ServiceError:
 
 def _unauthenticated(http: HttpRequest, request_id: str) -> HttpResponse:
     """AWS's answer to an unsigned request, in the envelope of the protocol it looks like."""
-    if http.headers.get("x-amz-target"):
+    if http.headers.get("x-amz-target") or spoken(http) == RPC_V2_CBOR:
         code, message = "MissingAuthenticationTokenException", "Missing Authentication Token"
     else:
         code, message = "MissingAuthenticationToken", "Request is missing Authentication Token"

@@ -1,37 +1,44 @@
 """The protocol layer: AWS wire requests in, AWS wire responses and errors out.
 
-Driven only by botocore's service models, it speaks the five protocols of the local cloud —
+Driven only by botocore's service models, it speaks the six protocols of the local cloud —
 ``json`` (ECS, CodeDeploy, CloudWatch Logs), ``query`` (IAM, STS, ELBv2), ``ec2``,
-``rest-json`` (Lambda, :mod:`bgkit.local.api.restjson`) and ``rest-xml`` (S3,
-:mod:`bgkit.local.api.restxml`) — and knows no service. The gateway
+``rest-json`` (Lambda, :mod:`bgkit.local.api.restjson`), ``rest-xml`` (S3,
+:mod:`bgkit.local.api.restxml`) and ``smithy-rpc-v2-cbor`` (:mod:`bgkit.local.api.rpcv2cbor`)
+— and knows no service. The gateway
 hands it an :class:`HttpRequest` and gets back the operation and its params
 (:func:`parse_request`); after the provider has answered, it turns the result or the
 :class:`~bgkit.errors.ServiceError` into an :class:`HttpResponse` (:func:`serialize_result`,
 :func:`serialize_error`).
 
-The protocol of a service is the one boto3 resolves (``ServiceModel.resolved_protocol``): for a
-model that lists several (CodeDeploy also offers ``smithy-rpc-v2-cbor``) it is the first of ours
-that the model offers. An error answered before the service is known (an unsigned request) is
-written in the envelope of the protocol the request looks like
-(:func:`serialize_error_without_service`).
+A service is served in every protocol of ours its model lists (CloudWatch: CBOR, JSON and
+query; CodeDeploy and CodePipeline: CBOR and JSON): :func:`request_protocol` tells which one a
+request speaks (:mod:`bgkit.local.api.negotiation`), and the gateway parses and answers it in
+that one, errors included. Without a protocol given, each function speaks the one boto3
+resolves (``ServiceModel.resolved_protocol``, :func:`protocol_of`). An error answered before the
+service is known (an unsigned request) is written in the envelope of the protocol the request
+looks like (:func:`serialize_error_without_service`).
 
 Checking params against the input shape's constraints lives in
 :mod:`bgkit.local.api.validation` (:func:`validate_params`); parsing in
 :mod:`bgkit.local.api.parsers`, writing in :mod:`bgkit.local.api.serializers`,
 ``rest-json`` (which builds on both) in :mod:`bgkit.local.api.restjson`, ``rest-xml`` (which
-builds on it) in :mod:`bgkit.local.api.restxml`; they build on the leaf
-modules :mod:`bgkit.local.api.wire` (the HTTP values), :mod:`bgkit.local.api.timestamps` and
+builds on it) in :mod:`bgkit.local.api.restxml`, ``smithy-rpc-v2-cbor`` (which builds on the
+``json`` parser and serialiser) in :mod:`bgkit.local.api.rpcv2cbor`, which protocol a request
+speaks in :mod:`bgkit.local.api.negotiation`; they build on the leaf modules
+:mod:`bgkit.local.api.wire` (the HTTP values), :mod:`bgkit.local.api.timestamps` and
 :mod:`bgkit.local.api.routes` (operations by method and URI), so imports go one way: leaves ←
-parsers, serialisers ← rest-json ← rest-xml ← this module ← the gateway.
+parsers, serialisers, negotiation ← rest-json ← rest-xml, rpc-v2-cbor ← this module ← the
+gateway.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from botocore.model import NoShapeFoundError, OperationModel, ServiceModel, Shape
+from botocore.model import OperationModel, ServiceModel
 
 from bgkit.errors import ServiceError
+from bgkit.local.api.negotiation import RPC_V2_CBOR, spoken
 from bgkit.local.api.parsers import (
     Ec2RequestParser,
     JsonRequestParser,
@@ -40,11 +47,13 @@ from bgkit.local.api.parsers import (
 )
 from bgkit.local.api.restjson import RestJsonRequestParser, RestJsonResponseSerializer
 from bgkit.local.api.restxml import RestXmlRequestParser, RestXmlResponseSerializer
+from bgkit.local.api.rpcv2cbor import RpcV2CborRequestParser, RpcV2CborResponseSerializer
 from bgkit.local.api.serializers import (
     Ec2ResponseSerializer,
     JsonResponseSerializer,
     QueryResponseSerializer,
     ResponseSerializer,
+    error_shape,
 )
 from bgkit.local.api.validation import validate
 from bgkit.local.api.wire import HttpRequest, HttpResponse
@@ -56,6 +65,7 @@ __all__ = [
     "error_status",
     "parse_request",
     "protocol_of",
+    "request_protocol",
     "serialize_error",
     "serialize_error_without_service",
     "serialize_result",
@@ -69,6 +79,7 @@ _PARSERS: dict[str, type[RequestParser]] = {
     "ec2": Ec2RequestParser,
     "rest-json": RestJsonRequestParser,
     "rest-xml": RestXmlRequestParser,
+    RPC_V2_CBOR: RpcV2CborRequestParser,
 }
 _SERIALIZERS: dict[str, type[ResponseSerializer]] = {
     "json": JsonResponseSerializer,
@@ -76,6 +87,7 @@ _SERIALIZERS: dict[str, type[ResponseSerializer]] = {
     "ec2": Ec2ResponseSerializer,
     "rest-json": RestJsonResponseSerializer,
     "rest-xml": RestXmlResponseSerializer,
+    RPC_V2_CBOR: RpcV2CborResponseSerializer,
 }
 #: the wire protocols the local cloud speaks
 PROTOCOLS = tuple(_PARSERS)
@@ -102,14 +114,35 @@ def protocol_of(service_model: ServiceModel) -> str:
     )
 
 
+def served_protocols(service_model: ServiceModel) -> tuple[str, ...]:
+    """Every protocol of :data:`PROTOCOLS` the model lists, in the model's order."""
+    offered = service_model.metadata.get("protocols") or [service_model.protocol]
+    return tuple(protocol for protocol in offered if protocol in _PARSERS)
+
+
+def request_protocol(service_model: ServiceModel, request: HttpRequest) -> str:
+    """The protocol of the service's in which ``request`` is written, and answered.
+
+    It is the one the request speaks (:func:`bgkit.local.api.negotiation.spoken`) when the
+    service offers it, else the service's own (:func:`protocol_of`), whose parser then refuses
+    what it cannot read.
+    """
+    protocol = spoken(request)
+    if protocol is not None and protocol in served_protocols(service_model):
+        return protocol
+    return protocol_of(service_model)
+
+
 def parse_request(
-    service_model: ServiceModel, request: HttpRequest
+    service_model: ServiceModel, request: HttpRequest, protocol: str | None = None
 ) -> tuple[OperationModel, dict[str, Any]]:
     """The operation ``request`` calls and its params, as a boto3 caller passed them.
 
     Args:
         service_model: botocore's model of the service the request is for.
         request: the request as received.
+        protocol: the protocol to read it in (:func:`request_protocol`); by default the one
+            boto3 resolves for the service.
 
     Returns:
         The operation model and the params, keyed by the input shape's member names (nested
@@ -120,7 +153,7 @@ def parse_request(
         ServiceError: the request cannot be read (``MissingAction``, ``SerializationException``,
             ``ValidationError``, ``InvalidParameterValue``).
     """
-    parser = _PARSERS[protocol_of(service_model)](service_model)
+    parser = _PARSERS[protocol or protocol_of(service_model)](service_model)
     return parser.parse(request)
 
 
@@ -137,7 +170,10 @@ def validate_params(operation_model: OperationModel, params: dict[str, Any]) -> 
 
 
 def serialize_result(
-    operation_model: OperationModel, result: dict[str, Any] | None, request_id: str
+    operation_model: OperationModel,
+    result: dict[str, Any] | None,
+    request_id: str,
+    protocol: str | None = None,
 ) -> HttpResponse:
     """The response carrying ``result``, written by the operation's output shape: HTTP 200, or
     the status the model binds (``rest-json``: a ``statusCode`` member, else ``responseCode``).
@@ -148,8 +184,9 @@ def serialize_result(
             ``None`` or absent members are left out. Timestamps may be ``datetime`` or epoch
             seconds.
         request_id: the id the response carries.
+        protocol: the protocol to write it in; by default the one boto3 resolves.
     """
-    serializer = _serializer(operation_model.service_model)
+    serializer = _serializer(operation_model.service_model, protocol)
     headers, body = serializer.serialize_result(operation_model, result, request_id)
     return HttpResponse(serializer.result_status(operation_model, result), headers, body)
 
@@ -159,6 +196,7 @@ def serialize_error(
     error: ServiceError,
     request_id: str,
     operation_model: OperationModel | None = None,
+    protocol: str | None = None,
 ) -> HttpResponse:
     """The error response AWS gives for ``error``, in the service's protocol.
 
@@ -166,11 +204,13 @@ def serialize_error(
         service_model: the service answering.
         error: the code (as on the wire), message, status and fault of the error.
         request_id: the id the response carries.
-        operation_model: the operation, when the request got that far (unused by the four
+        operation_model: the operation, when the request got that far (unused by the
             protocols, accepted so the gateway need not care).
+        protocol: the protocol to write it in (the request's); by default the one boto3
+            resolves.
     """
     del operation_model
-    headers, body = _serializer(service_model).serialize_error(error, request_id)
+    headers, body = _serializer(service_model, protocol).serialize_error(error, request_id)
     return HttpResponse(error_status(service_model, error), headers, body)
 
 
@@ -179,9 +219,9 @@ def serialize_error_without_service(
 ) -> HttpResponse:
     """The error response for a request whose service is not known (it is not signed).
 
-    It is written in the envelope of the protocol the request looks like: ``json`` when it names
-    its operation in ``X-Amz-Target`` (JSON :data:`UNKNOWN_SERVICE_JSON_VERSION`), else ``query``
-    (no XML namespace).
+    It is written in the envelope of the protocol the request looks like: ``smithy-rpc-v2-cbor``
+    for a CBOR request, ``json`` when it names its operation in ``X-Amz-Target`` (JSON
+    :data:`UNKNOWN_SERVICE_JSON_VERSION`), else ``query`` (no XML namespace).
 
     Args:
         request: the request refused.
@@ -189,7 +229,9 @@ def serialize_error_without_service(
         request_id: the id the response carries.
     """
     serializer: ResponseSerializer
-    if request.headers.get("x-amz-target"):
+    if spoken(request) == RPC_V2_CBOR:
+        serializer = RpcV2CborResponseSerializer()
+    elif request.headers.get("x-amz-target"):
         serializer = JsonResponseSerializer(UNKNOWN_SERVICE_JSON_VERSION)
     else:
         serializer = QueryResponseSerializer()
@@ -197,9 +239,10 @@ def serialize_error_without_service(
     return HttpResponse(error_status(None, error), headers, body)
 
 
-def unknown_operation_code(service_model: ServiceModel) -> str:
-    """The error code with which the service's protocol refuses an operation it does not know."""
-    return _PARSERS[protocol_of(service_model)].UNKNOWN_OPERATION_CODE
+def unknown_operation_code(service_model: ServiceModel, protocol: str | None = None) -> str:
+    """The error code with which the service's protocol (or ``protocol``) refuses an operation
+    it does not know."""
+    return _PARSERS[protocol or protocol_of(service_model)].UNKNOWN_OPERATION_CODE
 
 
 def error_status(service_model: ServiceModel | None, error: ServiceError) -> int:
@@ -209,7 +252,7 @@ def error_status(service_model: ServiceModel | None, error: ServiceError) -> int
         return error.status
     if service_model is None:
         return 400 if error.sender_fault else 500
-    shape = _error_shape(service_model, error.code)
+    shape = error_shape(service_model, error.code)
     if shape is not None:
         trait = shape.metadata.get("error") or {}
         if trait.get("httpStatusCode"):
@@ -220,17 +263,5 @@ def error_status(service_model: ServiceModel | None, error: ServiceError) -> int
     return 400 if error.sender_fault else 500
 
 
-def _serializer(service_model: ServiceModel) -> ResponseSerializer:
-    return _SERIALIZERS[protocol_of(service_model)].for_service(service_model)
-
-
-def _error_shape(service_model: ServiceModel, code: str) -> Shape | None:
-    """The exception shape whose ``error.code`` trait, or name, is ``code``."""
-    shape = service_model.shape_for_error_code(code)
-    if shape is not None:
-        return shape
-    try:
-        shape = service_model.shape_for(code)
-    except NoShapeFoundError:
-        return None
-    return shape if shape.metadata.get("exception") else None
+def _serializer(service_model: ServiceModel, protocol: str | None = None) -> ResponseSerializer:
+    return _SERIALIZERS[protocol or protocol_of(service_model)].for_service(service_model)

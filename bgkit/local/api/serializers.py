@@ -7,6 +7,12 @@ and dispatches on the shape's type, ``_serialize_<type>``: JSON for ``json``, XM
 knows a service. XML lists and maps are written as botocore's parser reads them (a flattened list
 by its member's name); ``xmlAttribute`` and member ``xmlNamespace`` traits, which none of the
 seven services' output shapes use, are not written. Errors carry a code and a message only.
+
+A service that moved from ``query`` to JSON or CBOR keeps its query error codes
+(``awsQueryCompatible``, CloudWatch): its JSON and CBOR errors name the error shape in ``__type``
+and the query code in the ``x-amzn-query-error`` header (``InvalidParameterValue;Sender``), which
+botocore reads as the error's code (:func:`error_type`; AWS's compliance cases
+``QueryCompatibleAwsJson10CustomCodeError`` and ``QueryCompatibleRpcV2CborCustomCodeError``).
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from typing import Any, ClassVar
 from xml.etree import ElementTree
 
 from botocore import xform_name
-from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
+from botocore.model import NoShapeFoundError, OperationModel, ServiceModel, Shape, StructureShape
 
 from bgkit.errors import ServiceError
 from bgkit.local.api.timestamps import format_timestamp
@@ -29,6 +35,8 @@ __all__ = [
     "JsonResponseSerializer",
     "QueryResponseSerializer",
     "ResponseSerializer",
+    "error_shape",
+    "error_type",
 ]
 
 Headers = dict[str, str]
@@ -58,6 +66,40 @@ def format_float(value: Any) -> float | str:
 def encode_blob(value: Any) -> str:
     data = value.encode("utf-8") if isinstance(value, str) else bytes(value)
     return base64.b64encode(data).decode("ascii")
+
+
+def error_shape(service_model: ServiceModel, code: str) -> Shape | None:
+    """The exception shape of ``service_model`` whose ``error.code`` trait, or name, is ``code``."""
+    shape = service_model.shape_for_error_code(code)
+    if shape is not None:
+        return shape
+    try:
+        shape = service_model.shape_for(code)
+    except NoShapeFoundError:
+        return None
+    return shape if shape.metadata.get("exception") else None
+
+
+def error_type(
+    service_model: ServiceModel | None, error: ServiceError
+) -> tuple[str, dict[str, str]]:
+    """What a JSON or CBOR error names in ``__type``, and the headers that go with it.
+
+    For most services ``__type`` is the error's code. A query-compatible service names the error
+    shape there and, when the shape has a query code of its own, sends it in
+    ``x-amzn-query-error`` as ``<code>;Sender`` (or ``;Receiver`` for a server fault).
+    """
+    if service_model is None or not service_model.is_query_compatible:
+        return error.code, {}
+    shape = error_shape(service_model, error.code)
+    if shape is None:
+        return error.code, {}
+    trait = shape.metadata.get("error") or {}
+    if not trait.get("code"):
+        return shape.name, {}
+    sender = trait.get("senderFault", error.sender_fault)
+    fault = "Sender" if sender else "Receiver"
+    return shape.name, {"x-amzn-query-error": f"{trait['code']};{fault}"}
 
 
 class ResponseSerializer:
@@ -101,12 +143,14 @@ class JsonResponseSerializer(ResponseSerializer):
 
     TIMESTAMP_FORMAT = "unixTimestamp"
 
-    def __init__(self, json_version: str) -> None:
+    def __init__(self, json_version: str, service_model: ServiceModel | None = None) -> None:
         self.content_type = f"application/x-amz-json-{json_version}"
+        #: the service answering, when known (its query-compatible error codes)
+        self.service_model = service_model
 
     @classmethod
     def for_service(cls, service_model: ServiceModel) -> JsonResponseSerializer:
-        return cls(service_model.metadata.get("jsonVersion", "1.0"))
+        return cls(service_model.metadata.get("jsonVersion", "1.0"), service_model)
 
     def serialize_result(
         self, operation: OperationModel, result: dict[str, Any] | None, request_id: str
@@ -116,9 +160,9 @@ class JsonResponseSerializer(ResponseSerializer):
         return self._headers(request_id), json.dumps(document).encode("utf-8")
 
     def serialize_error(self, error: ServiceError, request_id: str) -> tuple[Headers, bytes]:
-        headers = self._headers(request_id)
-        headers["x-amzn-ErrorType"] = error.code
-        body = json.dumps({"__type": error.code, "message": error.message}).encode("utf-8")
+        kind, extra = error_type(self.service_model, error)
+        headers = {**self._headers(request_id), "x-amzn-ErrorType": kind, **extra}
+        body = json.dumps({"__type": kind, "message": error.message}).encode("utf-8")
         return headers, body
 
     def _serialize(self, shape: Shape, value: Any) -> Any:
