@@ -27,6 +27,33 @@ from bgkit.local.services.iam.models import (
 
 #: Amazon ECS service quotas: "Tasks per service" (the desired count), 5,000 by default
 MAX_TASKS_PER_SERVICE = 5000
+#: the launch types whose tasks the local cloud runs (as local processes)
+LAUNCH_TYPES = ("EC2", "FARGATE")
+#: what a Fargate service, task set or task shows of its platform
+FARGATE_PLATFORM = {"platformVersion": "1.4.0", "platformFamily": "Linux"}
+
+
+def check_launch_type(
+    launch_type: str | None, capacity_provider_strategy: list[Any] | None, what: str
+) -> str:
+    """The launch type of a new service or task: the one given, else ``EC2``.
+
+    AWS's default ("If a launch type is not specified, EC2 is used by default": the Amazon ECS
+    Developer Guide, *Service definition parameters*); a cluster's default capacity provider
+    strategy would come first, and the local cloud has no capacity providers.
+    """
+    launch = launch_type or "EC2"
+    if launch not in LAUNCH_TYPES or capacity_provider_strategy:
+        raise invalid(
+            f"The bgkit local cloud runs {what} with launchType FARGATE or EC2 only, and no "
+            "capacity provider strategy: use launchType FARGATE."
+        )
+    return launch
+
+
+def platform_of(launch_type: str) -> dict[str, str]:
+    """``platformVersion`` and ``platformFamily``, which only Fargate's tasks show."""
+    return dict(FARGATE_PLATFORM) if launch_type == "FARGATE" else {}
 
 
 def check_desired_count(desired_count: int | None) -> None:

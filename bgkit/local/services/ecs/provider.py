@@ -51,6 +51,30 @@ __all__ = ["EcsProvider"]
 
 DEFAULT_SETTINGS = [{"name": "containerInsights", "value": "disabled"}]
 MAX_TAGS = 50
+#: Cloud Map namespaces a cluster's Service Connect defaults made, by name
+NAMESPACE = "service-connect-namespace"
+LOWER_ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def namespace_arn(ctx: RequestContext, namespace: str) -> str:
+    """The Cloud Map namespace a cluster's ``serviceConnectDefaults`` names, as its ARN.
+
+    The model's ``ClusterServiceConnectDefaultsRequest.namespace``: "The namespace name or full
+    Amazon Resource Name (ARN) of the Cloud Map namespace … If you enter a new name, a Cloud Map
+    namespace will be created"; the cluster shows it by ARN (``ClusterServiceConnectDefaults``).
+    A name is given one ``ns-`` id for good, so every cluster naming it shows the same ARN.
+    """
+    if namespace.startswith("arn:"):
+        return namespace
+    made = ctx.records(NAMESPACE)
+    record = made.get(namespace)
+    if record is None:
+        identifier = ctx.ids.draw("servicediscovery-namespace", LOWER_ALNUM, 16)
+        record = made.put(
+            namespace,
+            {"name": namespace, "arn": ctx.arn("servicediscovery", f"namespace/ns-{identifier}")},
+        )
+    return record["arn"]
 
 
 class EcsProvider(
@@ -97,6 +121,8 @@ class EcsProvider(
         settings: list[dict[str, str]] | None = None,
         capacity_providers: list[str] | None = None,
         default_capacity_provider_strategy: list[dict[str, Any]] | None = None,
+        configuration: dict[str, Any] | None = None,
+        service_connect_defaults: dict[str, str] | None = None,
         **others: Any,
     ) -> dict[str, Any]:
         ensure_defaults(ctx)
@@ -124,6 +150,11 @@ class EcsProvider(
             "defaultCapacityProviderStrategy": default_capacity_provider_strategy or [],
             "_tags": self._checked_tags(tags),
         }
+        if configuration is not None:
+            record["configuration"] = configuration
+        namespace = (service_connect_defaults or {}).get("namespace")
+        if namespace:
+            record["serviceConnectDefaults"] = {"namespace": namespace_arn(ctx, namespace)}
         records.put(name, record)
         return {"cluster": self._show_cluster(ctx, record)}
 

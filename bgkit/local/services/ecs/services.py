@@ -24,6 +24,7 @@ from bgkit.local.services.ecs.bluegreen.config import (
 )
 from bgkit.local.services.ecs.checks import (
     check_desired_count,
+    check_launch_type,
     check_load_balancers,
     check_network,
 )
@@ -93,6 +94,16 @@ def _check_controller_rules(
         )
 
 
+def role_arn(ctx: RequestContext, role: str) -> str:
+    """The ARN of CreateService's ``role``, shown as the service's ``roleArn``.
+
+    The model's ``CreateServiceRequest.role``: "The name or full Amazon Resource Name (ARN) of the
+    IAM role … If your specified role has a path other than /, then you must either specify the
+    full role ARN (this is recommended) or prefix the role name with the path."
+    """
+    return role if role.startswith("arn:") else ctx.arn("iam", f"role/{role}", global_=True)
+
+
 class ServiceOperations:
     """CreateService, DescribeServices, ListServices, UpdateService and DeleteService."""
 
@@ -117,8 +128,13 @@ class ServiceOperations:
         propagate_tags: str | None = None,
         placement_constraints: list[dict[str, Any]] | None = None,
         placement_strategy: list[dict[str, Any]] | None = None,
+        role: str | None = None,
+        service_registries: list[dict[str, Any]] | None = None,
+        enable_execute_command: bool | None = None,
+        availability_zone_rebalancing: str | None = None,
         **others: Any,
     ) -> dict[str, Any]:
+        launch = check_launch_type(launch_type, capacity_provider_strategy, "services")
         found_cluster = find_cluster(ctx, cluster)
         controller = (deployment_controller or {}).get("type", "ECS")
         _check_controller_rules(
@@ -127,10 +143,6 @@ class ServiceOperations:
         check_deployment_configuration(deployment_configuration, controller)
         if (scheduling_strategy or "REPLICA") != "REPLICA":
             raise invalid("Fargate and the bgkit local cloud support the REPLICA strategy only.")
-        if (launch_type or "FARGATE") != "FARGATE" or capacity_provider_strategy:
-            raise invalid(
-                "The bgkit local cloud runs services on Fargate only: use launchType FARGATE."
-            )
         check_desired_count(desired_count)
         desired = desired_count or 0
         definition = None
@@ -158,14 +170,17 @@ class ServiceOperations:
             "serviceName": service_name,
             "clusterArn": found_cluster["clusterArn"],
             "loadBalancers": balancers,
-            "serviceRegistries": [],
+            "serviceRegistries": service_registries or [],
             "status": "ACTIVE",
             "desiredCount": desired,
             "runningCount": 0,
             "pendingCount": 0,
-            "launchType": "FARGATE",
-            "platformVersion": platform_version or "LATEST",
-            "platformFamily": "Linux",
+            "launchType": launch,
+            **(
+                {"platformVersion": platform_version or "LATEST", "platformFamily": "Linux"}
+                if launch == "FARGATE"
+                else {}
+            ),
             "deploymentConfiguration": {
                 **DEFAULT_DEPLOYMENT_CONFIGURATION,
                 **(deployment_configuration or {}),
@@ -179,13 +194,15 @@ class ServiceOperations:
             "createdBy": ctx.arn("iam", "root", global_=True),
             "enableECSManagedTags": bool(enable_ecs_managed_tags),
             "propagateTags": propagate_tags or "NONE",
-            "enableExecuteCommand": False,
-            "availabilityZoneRebalancing": "DISABLED",
+            "enableExecuteCommand": bool(enable_execute_command),
+            "availabilityZoneRebalancing": availability_zone_rebalancing or "DISABLED",
             "_tags": list(tags or []),
             "_steady": False,
         }
         if definition:
             record["taskDefinition"] = definition["taskDefinitionArn"]
+        if role:
+            record["roleArn"] = role_arn(ctx, role)
         if network:
             record["networkConfiguration"] = network
         if health_check_grace_period_seconds is not None:

@@ -14,6 +14,8 @@ import json
 import re
 from typing import Any
 
+from botocore import xform_name
+
 from bgkit.local.provider import RequestContext
 from bgkit.local.services.ecs.models import (
     PAGER,
@@ -30,6 +32,14 @@ ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+")
 #: endpoints: ``<account>.dkr.ecr.<region>.amazonaws.com``, ``….amazonaws.com.cn``)
 ECR_IMAGE = re.compile(r"\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/")
 NETWORK_MODES = ("bridge", "host", "awsvpc", "none")
+#: members of RegisterTaskDefinition's input that its TaskDefinition output shape also lists
+KEPT_AS_GIVEN = (
+    "proxyConfiguration",
+    "inferenceAccelerators",
+    "pidMode",
+    "ipcMode",
+    "enableFaultInjection",
+)
 #: Amazon ECS service quotas: "Containers per task definition"
 MAX_CONTAINERS = 10
 #: the largest task definition RegisterTaskDefinition takes, in bytes of JSON
@@ -237,6 +247,9 @@ class TaskDefinitionOperations:
             "runtimePlatform": runtime_platform,
             "ephemeralStorage": ephemeral_storage,
         }
+        # the other members RegisterTaskDefinition takes that the TaskDefinition shape shows
+        # back (botocore's output shape): kept as given
+        optional.update({k: others.get(xform_name(k)) for k in KEPT_AS_GIVEN})
         record.update({k: v for k, v in optional.items() if v is not None})
         records.put(f"{family}:{revision}", record)
         return {"taskDefinition": public(record), "tags": record["_tags"]}

@@ -18,7 +18,13 @@ from typing import Any
 
 from bgkit.errors import ServiceError
 from bgkit.local.provider import RequestContext
-from bgkit.local.services.ecs.checks import check_load_balancers, check_network, check_pass_role
+from bgkit.local.services.ecs.checks import (
+    check_launch_type,
+    check_load_balancers,
+    check_network,
+    check_pass_role,
+    platform_of,
+)
 from bgkit.local.services.ecs.models import (
     CODEDEPLOY,
     DEPLOYMENT,
@@ -38,7 +44,6 @@ from bgkit.local.services.ecs.models import (
 )
 
 MAX_TASK_SETS = 5
-SET_PLATFORM = {"platformVersion": "1.4.0", "platformFamily": "Linux"}
 
 
 def new_set(
@@ -53,8 +58,11 @@ def new_set(
     scale: dict[str, Any] | None = None,
     external_id: str | None = None,
     started_by: str | None = None,
+    launch_type: str | None = None,
 ) -> dict[str, Any]:
-    """Make and store a task set (``kind`` ``task-set``) or a rolling deployment."""
+    """Make and store a task set (``kind`` ``task-set``) or a rolling deployment, of
+    ``launch_type`` or else its service's launch type."""
+    launch = launch_type or service.get("launchType", "FARGATE")
     key = service_key_of(service)
     identifier, created = set_id(ctx, kind, key)
     common = {
@@ -65,8 +73,8 @@ def new_set(
         "runningCount": 0,
         "createdAt": created,
         "updatedAt": created,
-        "launchType": service.get("launchType", "FARGATE"),
-        **SET_PLATFORM,
+        "launchType": launch,
+        **platform_of(launch),
         "_service_key": key,
         "_failures": 0,
         "_backoff_until": 0.0,
@@ -176,8 +184,11 @@ class TaskSetOperations:
                 f"{len(existing)} deployments exist on the service. Unable to create new TaskSet "
                 "since this exceeds the maximum limit."
             )
-        if (launch_type or "FARGATE") != "FARGATE":
-            raise invalid("The bgkit local cloud runs tasks on Fargate only: use FARGATE.")
+        launch_type = check_launch_type(
+            launch_type or record.get("launchType"),
+            others.get("capacity_provider_strategy"),
+            "task sets",
+        )
         definition = usable_task_definition(ctx, task_definition)
         network = check_network(
             ctx, definition, network_configuration or record.get("networkConfiguration")
@@ -193,6 +204,7 @@ class TaskSetOperations:
             network=network,
             scale=_check_scale(scale),
             external_id=external_id,
+            launch_type=launch_type,
             started_by="CODE_DEPLOY" if ctx.caller == CODEDEPLOY else None,
         )
         if tags:

@@ -23,7 +23,12 @@ from typing import Any
 
 from bgkit.errors import ServiceError
 from bgkit.local.provider import RequestContext
-from bgkit.local.services.ecs.checks import check_network, role_problem
+from bgkit.local.services.ecs.checks import (
+    check_launch_type,
+    check_network,
+    platform_of,
+    role_problem,
+)
 from bgkit.local.services.ecs.models import (
     PAGER,
     TASK,
@@ -89,12 +94,16 @@ def new_task(
     service_key: str | None = None,
     siblings: list[dict[str, Any]] | None = None,
     used_addresses: set[str] | None = None,
+    launch_type: str | None = None,
 ) -> dict[str, Any]:
     """Make and store a ``PROVISIONING`` task (see the module docstring for its contract).
+
+    Its launch type is ``launch_type``, else its task set's or deployment's, else ``FARGATE``.
 
     ``used_addresses``, when given, are the private addresses the region's tasks hold (the new
     task's is added to it), so a caller making many tasks reads the tasks once, not once each.
     """
+    launch = launch_type or (set_record or {}).get("launchType") or "FARGATE"
     records = ctx.records(TASK)
     task_id = ctx.ids.hex("ecs-task", 32)
     arn = task_arn(ctx, cluster["clusterName"], task_id)
@@ -131,9 +140,8 @@ def new_task(
         "group": group or f"family:{task_definition['family']}",
         "lastStatus": "PROVISIONING",
         "desiredStatus": "RUNNING",
-        "launchType": "FARGATE",
-        "platformVersion": "1.4.0",
-        "platformFamily": "Linux",
+        "launchType": launch,
+        **platform_of(launch),
         "cpu": task_definition.get("cpu"),
         "memory": task_definition.get("memory"),
         "createdAt": now,
@@ -277,6 +285,8 @@ class TaskOperations:
         cluster: str | None = None,
         include: list[str] | None = None,
     ) -> dict[str, Any]:
+        if not tasks:  # AWS's words, as SDK users quote them (aws/copilot-cli#3551)
+            raise invalid("Tasks cannot be empty.")
         found_cluster = find_cluster(ctx, cluster)
         if len(tasks) > 100:
             raise invalid("Tasks cannot have more than 100 elements")
@@ -313,17 +323,14 @@ class TaskOperations:
         capacity_provider_strategy: list[dict[str, Any]] | None = None,
         **others: Any,
     ) -> dict[str, Any]:
+        launch = check_launch_type(launch_type, capacity_provider_strategy, "tasks")
         found_cluster = find_cluster(ctx, cluster)
         count = 1 if count is None else count
         if not 1 <= count <= MAX_RUN_COUNT:
             raise invalid("count must be between 1 and 10.")
-        if (launch_type or "FARGATE") != "FARGATE" or capacity_provider_strategy:
-            raise invalid(
-                "The bgkit local cloud runs tasks on Fargate only: use launchType FARGATE."
-            )
         definition = usable_task_definition(ctx, task_definition)
-        if "FARGATE" not in definition["compatibilities"]:
-            raise invalid("Task definition does not support launch_type FARGATE.")
+        if launch not in definition["compatibilities"]:
+            raise invalid(f"Task definition does not support launch_type {launch}.")
         network = check_network(ctx, definition, network_configuration)
         problem = role_problem(ctx, definition)
         if problem:
@@ -331,7 +338,13 @@ class TaskOperations:
         made = []
         for _ in range(count):
             task = new_task(
-                ctx, found_cluster, definition, network, started_by=started_by, group=group
+                ctx,
+                found_cluster,
+                definition,
+                network,
+                started_by=started_by,
+                group=group,
+                launch_type=launch,
             )
             if tags:
                 task["tags"] = list(tags)

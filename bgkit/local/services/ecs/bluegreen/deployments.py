@@ -151,9 +151,12 @@ def new_revision(
         "serviceArn": service["serviceArn"],
         "clusterArn": service["clusterArn"],
         "taskDefinition": found["taskDefinition"],
-        "launchType": "FARGATE",
-        "platformVersion": service.get("platformVersion", "LATEST"),
-        "platformFamily": "Linux",
+        "launchType": service.get("launchType", "FARGATE"),
+        **(
+            {"platformVersion": service.get("platformVersion", "LATEST"), "platformFamily": "Linux"}
+            if service.get("launchType", "FARGATE") == "FARGATE"
+            else {}
+        ),
         "loadBalancers": copy.deepcopy(service.get("loadBalancers", [])),
         "serviceRegistries": [],
         "guardDutyEnabled": False,
