@@ -290,3 +290,8 @@ def workshop_status(target: str | None) -> None:
         click.echo(f"no participant has resources of the kit on {settings.target} yet")
         return
     click.echo(frame.to_string(index=False))
+    if settings.target == "local":
+        click.echo(
+            "local target: nothing is billed; usd_an_hour is what the same resources would "
+            f"cost on AWS in {settings.region}"
+        )

@@ -125,3 +125,4 @@ def test_the_command_prints_the_table(room, monkeypatch):
     assert lines[0].split()[:2] == ["prefix", "reached"]
     assert [line.split()[0] for line in lines[1:5]] == ["dep", "net", "start", "svc"]
     assert "Ready" in lines[1]
+    assert lines[-1].startswith("local target: nothing is billed")
