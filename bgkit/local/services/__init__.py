@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 def providers() -> dict[str, Provider]:
     """A fresh provider of each service, by botocore service name."""
     from bgkit.local.services.awslambda.provider import LambdaProvider
+    from bgkit.local.services.cloudwatch.provider import CloudWatchProvider
     from bgkit.local.services.codedeploy.provider import CodeDeployProvider
     from bgkit.local.services.codepipeline.provider import CodePipelineProvider
     from bgkit.local.services.ec2.provider import Ec2Provider
@@ -29,6 +30,6 @@ def providers() -> dict[str, Provider]:
 
     classes: tuple[type[Provider], ...] = (
         StsProvider, IamProvider, Ec2Provider, Elbv2Provider, EcsProvider, CodeDeployProvider,
-        LogsProvider, LambdaProvider, CodePipelineProvider, S3Provider,
+        LogsProvider, LambdaProvider, CodePipelineProvider, S3Provider, CloudWatchProvider,
     )  # fmt: skip
     return {cls.service: cls() for cls in classes}
