@@ -11,12 +11,14 @@ botocore's ``adaptive`` mode.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from typing import Any
 
 import pytest
 
 from bgkit import walkthrough as wt
+from bgkit.observe.service_deployment import hooks_frame, revisions_frame, service_topology
 from bgkit.widgets import ApprovalPanel, ServiceDeploymentPanel
 
 pytestmark = pytest.mark.slow
@@ -53,6 +55,10 @@ def refreshes(panel: Any, clients: tuple[Any, ...], times: int = 3) -> list[Coun
             panel.refresh()
         counted.append(made)
     return counted
+
+
+def run(coroutine: Any) -> Any:
+    return asyncio.run(coroutine)
 
 
 def test_a_codedeploy_panel_refresh_makes_four_calls(kit):
@@ -109,10 +115,32 @@ def test_an_ecs_built_in_panel_refresh_makes_two_calls(kit):
     assert (panel.phase, panel.stage) == ("IN_PROGRESS", "POST_TEST_TRAFFIC_SHIFT")
     assert "AWAITING_ACTION" in panel._hooks.value
     assert not panel._continue_button.disabled and not panel._roll_back_button.disabled
-    rows = panel._revisions.value
-    assert "fizzbuzz" in rows and "nginx" in rows
+    snapshot = panel._reader.read()
+    # at the pause: production on blue (-1), the test rule on green (-2)
+    topology = service_topology(snapshot)[["port", "target group", "weight", "task set"]]
+    assert topology.values.tolist() == [
+        [80, "test-tg-1", 100, "blue"],
+        [8080, "test-tg-1", 0, "blue"],
+        [8080, "test-tg-2", 100, "green"],
+    ]
+    assert revisions_frame(snapshot)[
+        ["label", "revision", "production", "test"]
+    ].values.tolist() == [
+        ["Blue", "nginx", 100, 0],
+        ["Green", "fizzbuzz", 0, 100],
+    ]
+    assert hooks_frame(snapshot).values.tolist() == [
+        ["POST_TEST_TRAFFIC_SHIFT", "PAUSE", "AWAITING_ACTION", "ROLLBACK after 30 min"]
+    ]
 
     with Calls(*clients) as made:
         assert panel.continue_()
     assert made["ContinueServiceDeployment"] == 1
     assert sum(made.values()) <= BUDGET + 1, made
+    assert panel._continue_button.disabled, "the hook is answered"
+    assert run(panel.settled(timeout=120)) == "SUCCESSFUL"
+    after = service_topology(panel._reader.read())
+    serving = after[(after["port"] == 80) & (after["weight"] == 100)]
+    assert serving[["target group", "task set", "revision"]].values.tolist() == [
+        ["test-tg-2", "green", "fizzbuzz"]
+    ]
