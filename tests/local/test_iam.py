@@ -546,6 +546,7 @@ def test_list_policies_by_scope(iam):
     assert aws == [
         "AWSCodeDeployRoleForECS",
         "AWSCodeDeployRoleForECSLimited",
+        "AWSLambdaBasicExecutionRole",
         "AmazonECSInfrastructureRolePolicyForLoadBalancers",
         "AmazonECSTaskExecutionRolePolicy",
     ]
