@@ -70,7 +70,8 @@ def authorize(
     prepare(ctx, dry_run)
     group = find_group(ctx, group_id, group_name)
     wanted = rules.requested(ctx, group, egress, ip_permissions, _flat(flat))
-    existing = {rules.identity(rule) for rule in rules.rules_of(ctx, group["GroupId"])}
+    current = rules.rules_of(ctx, group["GroupId"])
+    existing = {rules.identity(rule) for rule in current}
     for rule in wanted:
         if rules.identity(rule) in existing:
             raise ServiceError(
@@ -78,6 +79,7 @@ def authorize(
                 f'the specified rule "{rules.describe(rule)}" already exists',
             )
         existing.add(rules.identity(rule))
+    rules.check_rule_limit(current, wanted, egress)
     tags = tags_for(tag_specifications, "security-group-rule")
     stored = rules.store(ctx, group["GroupId"], wanted, tags)
     return {"Return": True, "SecurityGroupRules": [public(rule) for rule in stored]}

@@ -125,6 +125,10 @@ class Ec2Provider(Provider):
     ) -> dict[str, Any]:
         prepare(ctx, dry_run)
         _check_group_text(group_name, "GroupName")
+        if not description:  # AWS's code and words (quoted in getmoto/moto#112)
+            raise ServiceError(
+                "MissingParameter", "The request must contain the parameter GroupDescription"
+            )
         _check_group_text(description, "GroupDescription")
         if group_name.lower().startswith("sg-"):
             raise ServiceError(

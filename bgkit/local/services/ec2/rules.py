@@ -227,6 +227,28 @@ def requested(
     return rules
 
 
+#: Amazon VPC quotas, "Inbound or outbound rules per security group": 60 by default
+MAX_RULES = 60
+
+
+def check_rule_limit(existing: list[Rule], added: list[Rule], egress: bool) -> None:
+    """Refuse rules past the rules-per-group quota, as AWS does.
+
+    Amazon VPC quotas: 60 inbound and 60 outbound rules per security group, "enforced separately
+    for IPv4 rules and IPv6 rules"; "a rule that references a security group or prefix list ID
+    counts as one rule for IPv4 and one rule for IPv6". The code and message are AWS's, as SDK
+    users quote them (aws-samples/aws-cloudfront-samples#53).
+    """
+    rules = [r for r in existing if r["IsEgress"] == egress] + added
+    ipv4 = sum("CidrIpv6" not in r for r in rules)
+    ipv6 = sum("CidrIpv4" not in r for r in rules)
+    if max(ipv4, ipv6) > MAX_RULES:
+        raise ServiceError(
+            "RulesPerSecurityGroupLimitExceeded",
+            "The maximum number of rules per security group has been reached.",
+        )
+
+
 def identity(rule: Rule) -> tuple:
     """What makes two rules the same rule (descriptions and ids aside)."""
     peer = rule.get("ReferencedGroupInfo", {}).get("GroupId")
