@@ -62,7 +62,7 @@ def listener_link(
         return kit.url(port, path)
     prefix = hub_prefix(environ)
     if prefix is None:
-        return kit.url(port, path)
+        return kit.settings.listener_url(port) + path
     return f"{prefix}proxy/{kit.settings.listener_offset + port}{path}"
 
 
@@ -78,12 +78,16 @@ class PortLinks:
     def __init__(self, kit: Any, ports: Iterable[int] = (80, 8080), path: str = "/") -> None:
         self.links = {port: listener_link(kit, port, path) for port in ports}
 
-    def _repr_html_(self) -> str:
+    def html(self) -> str:
+        """One link a port, opening in a new tab: ``port 80 ↗ · port 8080 ↗``."""
         return " · ".join(
             f'<a href="{html.escape(link, quote=True)}" target="_blank" rel="noopener">'
             f"port {port} ↗</a>"
             for port, link in self.links.items()
         )
+
+    def _repr_html_(self) -> str:
+        return self.html()
 
     def __repr__(self) -> str:
         return "\n".join(f"port {port}: {link}" for port, link in self.links.items())

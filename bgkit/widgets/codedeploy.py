@@ -35,6 +35,7 @@ import yaml
 
 from bgkit.errors import BgkitError
 from bgkit.labels import word
+from bgkit.links import PortLinks
 from bgkit.observe.frames import events_frame, forwards_frame, target_task_sets_frame
 from bgkit.observe.snapshot import DeploymentReader, DeploymentSnapshot
 from bgkit.observe.topology import merge_topology, plot_topology, task_sets_topology
@@ -81,6 +82,7 @@ class ApprovalPanel(DeploymentPanel):
 
         self._title = widgets.HTML(
             f"<b>{word('deployment', self.lang)} <code>{html.escape(deployment_id)}</code></b>"
+            f" — {PortLinks(kit).html()}"
         )
         self._status = widgets.HTML()
         self._events = widgets.HTML()
