@@ -7,22 +7,28 @@ with plain describe/list calls, and :func:`sessions_by_prefix` gives one session
 
 :func:`room_status` is the facilitator's view of the room (``bgkit workshop status``, the
 facilitator notebook): one row per prefix — how far the participant got, what runs, what it
-costs an hour — read with bulk calls wherever the APIs offer them.
+costs an hour — read with bulk calls wherever the APIs offer them; :class:`RoomView` is the same
+as a live table.
 """
 
 from __future__ import annotations
 
+import asyncio
+import html
 import sys
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from botocore.exceptions import ClientError
+import ipywidgets as widgets
+from botocore.exceptions import BotoCoreError, ClientError
 
 from bgkit.errors import BgkitError
+from bgkit.live import LiveBox
 from bgkit.walkthrough.cleanup import all_applications, all_clusters
 from bgkit.walkthrough.tags import KIT, KIT_VALUE, PREFIX
 
-__all__ = ["STATUS_COLUMNS", "known_prefixes", "room_status", "sessions_by_prefix"]
+__all__ = ["STATUS_COLUMNS", "RoomView", "known_prefixes", "room_status", "sessions_by_prefix"]
 
 #: what a missing API looks like on the local cloud
 UNAVAILABLE = ("UnknownOperationException", "InvalidAction")
@@ -208,9 +214,9 @@ def _cost(kit: Any, balancer: dict[str, Any] | None, tasks: int) -> float:
     return round(estimate(kit.settings.region, replace(table, usage=usage)).per_hour, 4)
 
 
-def room_status(kit: Any) -> Any:
-    """One row per participant prefix in ``kit``'s account and region: how far they got, what
-    runs, what it costs an hour.
+def room_status(kit: Any, prefixes: Iterable[str] | None = None) -> Any:
+    """One row per participant prefix in ``kit``'s account and region (or only those of
+    ``prefixes`` that have resources): how far they got, what runs, what it costs an hour.
 
     Columns (:data:`STATUS_COLUMNS`): ``prefix``; ``reached``, the last notebook whose resource
     exists (``01`` the load balancer or cluster, ``02`` the CodeDeploy role, ``03`` the service,
@@ -229,7 +235,8 @@ def room_status(kit: Any) -> Any:
     """
     import pandas as pd
 
-    prefixes, by_lb, by_cluster = _room_prefixes(kit)
+    found, by_lb, by_cluster = _room_prefixes(kit)
+    prefixes = found if prefixes is None else found & set(prefixes)
     roles = {
         role["RoleName"]
         for page in kit.client("iam").get_paginator("list_roles").paginate()
@@ -280,3 +287,68 @@ def room_status(kit: Any) -> Any:
             }
         )
     return pd.DataFrame(rows, columns=STATUS_COLUMNS)
+
+
+class RoomView(LiveBox):
+    """:func:`room_status` as a live table (the facilitator notebook): shown, it reads the room
+    again every ``interval`` seconds while the kernel is idle, for ``hours``, or until
+    :meth:`stop`.
+
+    Args:
+        kit: the handle of :func:`bgkit.connect`; the view reads with a session of its own.
+        prefixes: only these participants (default: every prefix of the room).
+        interval: wall seconds between two readings; each costs about three API calls a
+            participant (:func:`room_status`), so keep it long in a shared account.
+        hours: how long it follows the room.
+    """
+
+    def __init__(
+        self,
+        kit: Any,
+        *,
+        prefixes: Iterable[str] | None = None,
+        interval: float = 30.0,
+        hours: float = 4.0,
+    ) -> None:
+        if interval <= 0 or hours <= 0:
+            raise BgkitError(
+                f"RoomView needs a positive interval and hours, not {interval} and {hours}"
+            )
+        self._kit = type(kit)(kit.settings)  # boto3 sessions are not shared between threads
+        self.prefixes = None if prefixes is None else sorted(prefixes)
+        self.interval, self.hours = interval, hours
+        self.frame: Any = None
+        self.errors: list[str] = []
+        self._table, self._note = widgets.HTML(), widgets.HTML()
+        super().__init__(children=[self._table, self._note])
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Read the room now and show it."""
+        try:
+            self.frame = room_status(self._kit, self.prefixes)
+        except (ClientError, BotoCoreError) as error:  # shown; the next reading may succeed
+            self.errors.append(str(error))
+            self._note.value = f"<i>could not read the room: {html.escape(str(error))}</i>"
+            return
+        self._table.value = (
+            self.frame.to_html(index=False, border=0)
+            if not self.frame.empty
+            else "<i>no participant has resources of the kit yet</i>"
+        )
+        read = time.strftime("%H:%M:%S")
+        self._note.value = f"<small>read at {read}; again every {self.interval:g} s</small>"
+
+    async def _following(self) -> None:
+        ends = time.monotonic() + self.hours * 3600
+        while time.monotonic() < ends:
+            await asyncio.sleep(self.interval)
+            await asyncio.to_thread(self.refresh)
+
+    def stop(self) -> None:
+        """Stop reading the room (the table stays as it was last read)."""
+        if self._follower is not None:
+            self._follower.cancel()
+
+    def __repr__(self) -> str:
+        return f"RoomView(prefixes={self.prefixes!r}, interval={self.interval:g})"

@@ -126,3 +126,33 @@ def test_the_command_prints_the_table(room, monkeypatch):
     assert [line.split()[0] for line in lines[1:5]] == ["dep", "net", "start", "svc"]
     assert "Ready" in lines[1]
     assert lines[-1].startswith("local target: nothing is billed")
+
+
+def test_the_live_table_reads_the_room_again_while_shown(room):
+    import asyncio
+
+    from bgkit.workshop import RoomView
+
+    _, kits = room
+    view = RoomView(kits["start"], prefixes=["svc", "net", "nobody"], interval=0.05, hours=1e-4)
+    assert repr(view) == "RoomView(prefixes=['net', 'nobody', 'svc'], interval=0.05)"
+    assert view.frame["prefix"].tolist() == ["net", "svc"]
+    assert "<td>svc-codedeploy</td>" in view._table.value
+    first = view.frame
+
+    async def shown() -> None:
+        bundle = view._repr_mimebundle_()  # displayed: it starts following the room
+        assert bundle["text/plain"] == repr(view)
+        await view._follower
+
+    asyncio.run(shown())
+    assert view.frame is not first and view.frame.equals(first)  # read again, nothing changed
+    assert view.errors == []
+
+
+def test_the_live_table_refuses_a_useless_pace(room):
+    from bgkit.errors import BgkitError
+    from bgkit.workshop import RoomView
+
+    with pytest.raises(BgkitError, match="positive interval"):
+        RoomView(room[1]["start"], interval=0)
