@@ -21,6 +21,7 @@ import asyncio
 import errno
 import functools
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,7 +42,8 @@ from bgkit.local.dataplane.balancer import (
 )
 from bgkit.local.dataplane.health import KIND as HEALTH
 from bgkit.local.dataplane.health import HealthChecker, health_record, reset, seed
-from bgkit.local.dataplane.proxy import IDLE_TIMEOUT, SERVER, Proxy, error_page
+from bgkit.local.dataplane.metrics import AlbMetrics
+from bgkit.local.dataplane.proxy import ELB_ANSWER, IDLE_TIMEOUT, SERVER, Proxy, error_page
 from bgkit.local.dataplane.runtime import ENDPOINT
 from bgkit.local.ports import ephemeral_ports, port_holder
 from bgkit.local.services.elbv2.models import LISTENER, LOAD_BALANCER, RULE, TARGET, TARGET_GROUP
@@ -113,6 +115,8 @@ class AlbDataPlane(Component):
         self._idle_timeouts: dict[str, float] = {}
         self._health: HealthChecker | None = None
         self._lock = asyncio.Lock()
+        #: the ALB's metrics, counted a request at a time and flushed by each pass
+        self.metrics = AlbMetrics()
 
     # -- the Component contract ----------------------------------------------------------------
 
@@ -153,6 +157,7 @@ class AlbDataPlane(Component):
         # the pools of addresses no target takes requests at go, once idle
         await self._proxy.prune({t.address for t in self._targets.values() if not t.draining})
         await self._sync_servers()
+        self.metrics.flush(store, host.clock.now())
 
     async def stop(self) -> None:
         if self._health is not None:
@@ -342,10 +347,21 @@ class AlbDataPlane(Component):
         group = action.pick() if isinstance(action, Forward) else None
         target = group.choose() if group is not None else None
         if target is None:
+            self.metrics.elb_answer(self._now(), listener.lb_arn, 503)
             return error_page(503)
+        started = time.monotonic()
         if target.address is None:  # no local address: ALB's connect timeout, without the wait
-            return error_page(504)
-        return await self._proxy.forward(request, target, listener.port, self._idle(listener))
+            response: web.StreamResponse = error_page(504)
+        else:
+            response = await self._proxy.forward(
+                request, target, listener.port, self._idle(listener)
+            )
+        self.metrics.request(self._now(), listener.lb_arn, target.group_arn, response.status,
+                             ELB_ANSWER in response, time.monotonic() - started)  # fmt: skip
+        return response
+
+    def _now(self) -> float:
+        return self._host.clock.now() if self._host is not None else time.time()
 
     def _idle(self, listener: ListenerRoute) -> float:
         """The idle timeout of the listener's load balancer (or the one given), wall seconds."""

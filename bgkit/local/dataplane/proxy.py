@@ -42,6 +42,8 @@ HOP_BY_HOP = frozenset(
 )  # fmt: skip
 SKIP_AUTO_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
 REASONS = {502: "Bad Gateway", 503: "Service Temporarily Unavailable", 504: "Gateway Time-out"}
+#: marks a response the load balancer gave itself (``ELB_ANSWER in response``: the ALB's metrics)
+ELB_ANSWER = web.ResponseKey("bgkit.elb_answer", bool)
 
 
 def error_page(status: int) -> web.Response:
@@ -51,13 +53,15 @@ def error_page(status: int) -> web.Response:
         f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n"
         f"<center><h1>{title}</h1></center>\r\n</body>\r\n</html>\r\n"
     )
-    return web.Response(
+    response = web.Response(
         status=status,
         reason=REASONS[status],
         text=body,
         content_type="text/html",
         headers={"Server": SERVER},
     )
+    response[ELB_ANSWER] = True
+    return response
 
 
 def hop_by_hop(headers: Any) -> set[str]:
