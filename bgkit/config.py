@@ -30,6 +30,7 @@ ENVIRONMENT = {
     "approval_timeout": "BGKIT_APPROVAL_TIMEOUT",
     "prefix": "BGKIT_PREFIX",
     "lang": "BGKIT_LANG",
+    "permissions_boundary": "BGKIT_PERMISSIONS_BOUNDARY",
 }
 
 
@@ -59,6 +60,9 @@ class Settings:
     region: str = "us-east-1"
     #: the language of the panel, the tour's report and the tables' headers (bgkit.labels)
     lang: str = "en"
+    #: the ARN of the permissions boundary the walkthrough gives the roles it creates (a workshop
+    #: participant's, from ``bgkit workshop setup``); ``None``: roles without a boundary
+    permissions_boundary: str | None = None
 
     def __post_init__(self) -> None:
         if self.target not in TARGETS:

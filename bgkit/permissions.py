@@ -7,11 +7,32 @@ the permissions AWS checks on the caller behind those calls — tags given at cr
 passed to ECS, CodeDeploy and CodePipeline, service-linked roles made on first use, the revision
 CodeDeploy registers. The README's *Running on AWS* lists :data:`ACTIONS`; ``bgkit check
 --target aws`` asks IAM about each (``iam:SimulatePrincipalPolicy``).
+
+:func:`policy_document` is the policy of a learner: without a prefix, one learner in their own
+account (every action on ``*``); with ``prefix=``, one participant of a workshop in a shared
+account, who can run the whole walkthrough under that prefix and cannot become admin: roles only
+``role/<prefix>-*``, created and given policies only with the facilitator's permissions boundary
+(:func:`boundary_document`, what a participant's roles may ever do), passed only to the services
+the walkthrough passes them to, attached only the AWS managed policies the walkthrough attaches.
+docs/workshop.md (*A participant policy that cannot escalate*) says where a service cannot be
+scoped.
 """
 
 from __future__ import annotations
 
-__all__ = ["ACTIONS", "CALLED", "IMPLIED", "PANEL", "policy_document"]
+__all__ = [
+    "ACTIONS",
+    "ATTACHED_POLICIES",
+    "BOUNDARY_NAME",
+    "CALLED",
+    "IMPLIED",
+    "PANEL",
+    "PASSED_ROLES",
+    "ROLE_ACTIONS",
+    "boundary_arn",
+    "boundary_document",
+    "policy_document",
+]
 
 #: made by ``bgkit.walkthrough`` and the notebooks (``sts:GetCallerIdentity`` needs no permission,
 #: so is left out)
@@ -145,10 +166,150 @@ IMPLIED = (
 ACTIONS: tuple[str, ...] = tuple(sorted({*CALLED, *PANEL, *IMPLIED}))
 
 
-def policy_document() -> dict[str, object]:
-    """An IAM policy allowing :data:`ACTIONS` (on ``*``: tighten it to the prefix if you can)."""
+#: the AWS managed policies the walkthrough attaches to its roles (``AttachRolePolicy``)
+ATTACHED_POLICIES = (
+    "arn:aws:iam::aws:policy/AWSCodeDeployRoleForECSLimited",
+    "arn:aws:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers",
+    "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
+)
+#: the walkthrough's roles (after ``<prefix>-``) and the one service each is passed to
+PASSED_ROLES = {
+    "task-execution": "ecs-tasks.amazonaws.com",  # RegisterTaskDefinition (executionRoleArn)
+    "codedeploy": "codedeploy.amazonaws.com",  # CreateDeploymentGroup (serviceRoleArn)
+    "ecs-infrastructure": "ecs.amazonaws.com",  # CreateService (built-in blue/green, notebook 09)
+    "codepipeline": "codepipeline.amazonaws.com",  # CreatePipeline (roleArn, notebook 12)
+}
+#: what a participant's roles may ever do: the actions of the policies the walkthrough gives
+#: its roles (``data/iam``: the AWS managed ones above, the pipeline's and the validation hook's)
+ROLE_ACTIONS = (
+    "cloudwatch:DescribeAlarms",
+    "codedeploy:CreateDeployment",
+    "codedeploy:GetApplication",
+    "codedeploy:GetApplicationRevision",
+    "codedeploy:GetDeployment",
+    "codedeploy:GetDeploymentConfig",
+    "codedeploy:PutLifecycleEventHookExecutionStatus",
+    "codedeploy:RegisterApplicationRevision",
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:BatchGetImage",
+    "ecr:GetAuthorizationToken",
+    "ecr:GetDownloadUrlForLayer",
+    "ecs:CreateTaskSet",
+    "ecs:DeleteTaskSet",
+    "ecs:DescribeServices",
+    "ecs:RegisterTaskDefinition",
+    "ecs:TagResource",
+    "ecs:UpdateServicePrimaryTaskSet",
+    "elasticloadbalancing:DeregisterTargets",
+    "elasticloadbalancing:DescribeListeners",
+    "elasticloadbalancing:DescribeRules",
+    "elasticloadbalancing:DescribeTargetGroups",
+    "elasticloadbalancing:DescribeTargetHealth",
+    "elasticloadbalancing:ModifyListener",
+    "elasticloadbalancing:ModifyRule",
+    "elasticloadbalancing:RegisterTargets",
+    "lambda:InvokeFunction",
+    "logs:CreateLogGroup",
+    "logs:CreateLogStream",
+    "logs:PutLogEvents",
+    "s3:GetBucketVersioning",
+    "s3:GetObject",
+    "s3:GetObjectVersion",
+    "s3:PutObject",
+    "sns:Publish",
+)
+#: the facilitator's permissions boundary, one for the room (``bgkit workshop``)
+BOUNDARY_NAME = "bgkit-workshop-boundary"
+
+#: a participant's IAM actions on their own roles (``role/<prefix>-*``) that need no condition
+_OWN_ROLE_ACTIONS = (
+    "iam:DeleteRole",
+    "iam:DeleteRolePolicy",
+    "iam:DetachRolePolicy",
+    "iam:GetRole",
+    "iam:GetRolePolicy",
+    "iam:ListAttachedRolePolicies",
+    "iam:ListRolePolicies",
+    "iam:ListRoleTags",
+    "iam:TagRole",
+)
+#: IAM actions that read only, or act on no resource of anyone's
+_IAM_READS = ("iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListRoles", "iam:SimulateCustomPolicy")
+
+
+def boundary_arn(account: str = "*") -> str:
+    """The ARN of the workshop's permissions boundary (``*``: in any account, as a pattern)."""
+    return f"arn:aws:iam::{account}:policy/{BOUNDARY_NAME}"
+
+
+def boundary_document() -> dict[str, object]:
+    """The permissions boundary of every participant's role: :data:`ROLE_ACTIONS`, and passing a
+    role only to ECS tasks (CodeDeploy and CodePipeline pass the task execution role)."""
     return {
         "Version": "2012-10-17",
-        "Statement": [{"Sid": "BgkitWalkthrough", "Effect": "Allow", "Action": list(ACTIONS),
-                       "Resource": "*"}],
+        "Statement": [
+            {"Sid": "WhatTheWalkthroughsRolesDo", "Effect": "Allow",
+             "Action": list(ROLE_ACTIONS), "Resource": "*"},
+            {"Sid": "PassTaskRolesToEcsTasksOnly", "Effect": "Allow", "Action": "iam:PassRole",
+             "Resource": "*",
+             "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}},
+        ],
+    }  # fmt: skip
+
+
+def policy_document(prefix: str | None = None, *, boundary: str | None = None) -> dict[str, object]:
+    """The IAM policy of a learner.
+
+    Args:
+        prefix: ``None`` for one learner in their own account: :data:`ACTIONS` on ``*``, which
+            lets them create any role (fine for an account that is theirs alone). A workshop
+            participant's prefix (``BGKIT_PREFIX``) for a shared account: the walkthrough's
+            actions, with IAM scoped to ``role/<prefix>-*`` and the facilitator's boundary.
+        boundary: the boundary's ARN (default :func:`boundary_arn` in any account).
+    """
+    if prefix is None:
+        return {
+            "Version": "2012-10-17",
+            "Statement": [{"Sid": "BgkitWalkthrough", "Effect": "Allow",
+                           "Action": list(ACTIONS), "Resource": "*"}],
+        }  # fmt: skip
+    boundary = boundary or boundary_arn()
+    roles = f"arn:aws:iam::*:role/{prefix}-*"
+    bounded = {"ArnEquals": {"iam:PermissionsBoundary": boundary}}
+    others = [a for a in ACTIONS if not a.startswith("iam:")]
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "TheWalkthroughOutsideIam", "Effect": "Allow", "Action": others,
+             "Resource": "*"},
+            {"Sid": "ReadIam", "Effect": "Allow", "Action": list(_IAM_READS), "Resource": "*"},
+            {"Sid": "OwnRoles", "Effect": "Allow", "Action": list(_OWN_ROLE_ACTIONS),
+             "Resource": roles},
+            {"Sid": "CreateOwnRolesWithTheBoundary", "Effect": "Allow",
+             "Action": ["iam:CreateRole", "iam:PutRolePolicy"], "Resource": roles,
+             "Condition": bounded},
+            {"Sid": "AttachTheWalkthroughsPoliciesWithTheBoundary", "Effect": "Allow",
+             "Action": "iam:AttachRolePolicy", "Resource": roles,
+             "Condition": {**bounded,
+                           "ArnEquals": {**bounded["ArnEquals"],
+                                         "iam:PolicyARN": list(ATTACHED_POLICIES)}}},
+            *({"Sid": f"Pass{''.join(w.title() for w in name.split('-'))}Role",
+               "Effect": "Allow", "Action": "iam:PassRole",
+               "Resource": f"arn:aws:iam::*:role/{prefix}-{name}",
+               "Condition": {"StringEquals": {"iam:PassedToService": service}}}
+              for name, service in PASSED_ROLES.items()),
+            {"Sid": "ServiceLinkedRolesOfEcsAndElb", "Effect": "Allow",
+             "Action": "iam:CreateServiceLinkedRole",
+             "Resource": "arn:aws:iam::*:role/aws-service-role/*",
+             "Condition": {"StringEquals": {"iam:AWSServiceName": [
+                 "ecs.amazonaws.com", "elasticloadbalancing.amazonaws.com"]}}},
+            {"Sid": "NeverChangeTheBoundary", "Effect": "Deny",
+             "Action": ["iam:CreatePolicyVersion", "iam:DeletePolicy",
+                        "iam:DeletePolicyVersion", "iam:SetDefaultPolicyVersion",
+                        "iam:TagPolicy", "iam:UntagPolicy"],
+             "Resource": boundary},
+            {"Sid": "NeverRemoveABoundary", "Effect": "Deny",
+             "Action": ["iam:DeleteRolePermissionsBoundary",
+                        "iam:DeleteUserPermissionsBoundary"], "Resource": "*"},
+        ],
     }  # fmt: skip

@@ -54,6 +54,7 @@ from bgkit.local.provider import RequestContext
 from bgkit.local.services import providers as make_providers
 from bgkit.local.services.awslambda.models import AWAITED
 from bgkit.local.services.elbv2.listeners import OFFSET_META
+from bgkit.local.services.iam.authorization import authorize
 from bgkit.local.store import DiskFullError, Store, is_disk_full
 from bgkit.local.watchdog import LoopWatchdog
 
@@ -118,6 +119,7 @@ class LocalCloud:
             request_id=self.ids.request_id,
             after_change=self._changed,
             complete=self._complete,
+            authorize=authorize,
         )
         self.started_at = time.time()
         #: how long the loop's own work ever held it (``status()["loop"]``)

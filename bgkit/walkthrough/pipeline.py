@@ -34,7 +34,7 @@ from bgkit.errors import BgkitError
 from bgkit.walkthrough import tags
 from bgkit.walkthrough.deploy import DeploymentFailed
 from bgkit.walkthrough.naming import names
-from bgkit.walkthrough.prerequisites import REVISION_TAG, document
+from bgkit.walkthrough.prerequisites import REVISION_TAG, boundary, document
 from bgkit.walkthrough.progress import Step, poll
 
 __all__ = [
@@ -205,6 +205,7 @@ def pipeline_role(kit: Any) -> dict[str, Any]:
             AssumeRolePolicyDocument=document("codepipeline-trust-policy.json"),
             Description="bgkit: lets CodePipeline read the source and deploy it with CodeDeploy",
             Tags=tags.key_value(kit),
+            **boundary(kit),
         )["Role"]
     iam.put_role_policy(
         RoleName=name,

@@ -183,6 +183,13 @@ def cluster(kit: Any) -> dict[str, Any]:
     )["cluster"]
 
 
+def boundary(kit: Any) -> dict[str, str]:
+    """``PermissionsBoundary`` for ``CreateRole`` when the settings name one (a workshop
+    participant's, ``BGKIT_PERMISSIONS_BOUNDARY``), else nothing."""
+    arn = getattr(kit.settings, "permissions_boundary", None)
+    return {"PermissionsBoundary": arn} if arn else {}
+
+
 def service_role(
     kit: Any, name: str, *, trust: str, description: str, managed_policy: str
 ) -> dict[str, Any]:
@@ -197,6 +204,7 @@ def service_role(
             AssumeRolePolicyDocument=document(trust),
             Description=description,
             Tags=tags.key_value(kit),
+            **boundary(kit),
         )["Role"]
     iam.attach_role_policy(RoleName=name, PolicyArn=managed_policy)
     return role

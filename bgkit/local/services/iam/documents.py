@@ -43,6 +43,10 @@ MALFORMED = "MalformedPolicyDocument"
 
 TRUST_ACTIONS = ("sts:AssumeRole", "sts:AssumeRoleWithSAML", "sts:AssumeRoleWithWebIdentity")
 _TOP_KEYS = {"Version", "Id", "Statement"}
+#: the partitions IAM knows, as the ARNs of a policy's resources may name them
+PARTITIONS = ("aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f",
+              "aws-eusc")  # fmt: skip
+_VENDOR = re.compile(r"[A-Za-z0-9.-]+")
 _STATEMENT_KEYS = {
     "Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource",
     "NotResource", "Condition",
@@ -97,7 +101,12 @@ def parse_document(text: str, *, trust: bool = False) -> dict[str, Any]:
         raise _malformed(
             "This policy contains invalid Json" if trust else "Syntax errors in policy."
         ) from None
-    if not isinstance(document, dict) or not _TOP_KEYS.issuperset(document):
+    if (
+        not isinstance(document, dict)
+        or not _TOP_KEYS.issuperset(document)
+        or not isinstance(document.get("Id", ""), str)
+        or not isinstance(document.get("Version", ""), str)
+    ):
         raise _malformed("Syntax errors in policy.")
     body = document.get("Statement")
     if not body or not all(isinstance(s, dict) for s in as_list(body)):
@@ -121,6 +130,7 @@ def _check_statement_syntax(statement: dict[str, Any]) -> None:
         or effect not in ("Allow", "Deny")
         or ("Action" in statement and "NotAction" in statement)
         or ("Resource" in statement and "NotResource" in statement)
+        or not isinstance(statement.get("Sid", ""), str)
     ):
         raise _malformed("Syntax errors in policy.")
     for key in ("Action", "NotAction", "Resource", "NotResource"):
@@ -136,10 +146,7 @@ def _check_statement_meaning(statement: dict[str, Any], *, trust: bool) -> None:
     if not actions:
         raise _malformed("Policy statement must contain actions.")
     for action in actions:
-        if action != "*" and ":" not in action:
-            raise _malformed(
-                "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc."
-            )
+        _check_action(action)
     if trust:
         if "Resource" in statement or "NotResource" in statement:
             raise _malformed("Has prohibited field Resource.")
@@ -163,8 +170,41 @@ def _check_statement_meaning(statement: dict[str, Any], *, trust: bool) -> None:
     if not resources:
         raise _malformed("Policy statement must contain resources.")
     for resource in resources:
-        if resource != "*" and not resource.startswith("arn:"):
-            raise _malformed(f'Resource {resource} must be in ARN format or "*".')
+        _check_resource(resource)
+
+
+def _check_action(action: str) -> None:
+    """IAM's checks of one action's form: ``vendor:Name`` (or ``*``), one colon, a vendor of
+    letters, digits, dots and dashes."""
+    parts = action.split(":")
+    if len(parts) == 1 and action != "*":
+        raise _malformed(
+            "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc."
+        )
+    if len(parts) > 2:
+        raise _malformed("Actions/Condition can contain only one colon.")
+    if parts[0] != "*" and not _VENDOR.fullmatch(parts[0]):
+        raise _malformed(f"Vendor {parts[0]} is not valid")
+
+
+def _check_resource(resource: str) -> None:
+    """IAM's checks of one resource: ``*`` or an ARN whose partition IAM knows."""
+    if resource == "*":
+        return
+    _, colon, rest = resource.partition(":")
+    if not colon:
+        raise _malformed(f'Resource {resource} must be in ARN format or "*".')
+    partition, _, rest = rest.partition(":")
+    if partition != "*" and partition not in PARTITIONS:
+        parts = rest.split(":")
+        service = parts[0] if parts[0] or len(parts) > 1 else "*"
+        region = parts[1] if len(parts) > 1 else "*"
+        account = parts[2] if len(parts) > 2 else "*"
+        name = ":".join(parts[3:]) if len(parts) > 3 else "*"
+        raise _malformed(
+            f'Partition "{partition}" is not valid for resource '
+            f'"arn:{partition}:{service}:{region}:{account}:{name}".'
+        )
 
 
 def known_service_principal(name: str) -> bool:

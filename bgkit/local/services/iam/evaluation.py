@@ -288,6 +288,8 @@ class Decision:
         statement: the index of that statement in its policy (0-based), if any.
         sid: that statement's ``Sid``, if it has one.
         reason: a sentence saying why.
+        layer: the kind of policy that decided, in AWS's words: ``identity-based policy`` or
+            ``permissions boundary``.
     """
 
     allowed: bool
@@ -296,6 +298,7 @@ class Decision:
     policy: str | None = None
     statement: int | None = None
     sid: str | None = None
+    layer: str = "identity-based policy"
 
     def __bool__(self) -> bool:
         return self.allowed
@@ -428,10 +431,11 @@ def not_authorized_message(
     principal_arn: str, action: str, resource: str, decision: Decision
 ) -> str:
     """AWS's ``AccessDenied`` wording for a refused request."""
+    article = "an" if decision.layer[0] in "aeiou" else "a"
     why = (
-        f"with an explicit deny in an identity-based policy: {decision.policy}"
+        f"with an explicit deny in {article} {decision.layer}: {decision.policy}"
         if decision.effect == "Deny"
-        else f"because no identity-based policy allows the {action} action"
+        else f"because no {decision.layer} allows the {action} action"
     )
     return (
         f"User: {principal_arn} is not authorized to perform: {action} "

@@ -3,9 +3,9 @@
 
 AWS managed policies are not stored: they come from ``data/iam/managed``
 (:func:`.documents.managed_policies`) and every account sees them. A customer managed policy is
-kept under its ARN with one version, ``v1``; a role keeps the ARNs attached to it and its inline
-policies by name. Documents are stored as the text the caller sent and go out URL-encoded, as
-IAM sends them (botocore decodes them and parses the JSON).
+kept under its ARN with its versions (:mod:`.versions`); a role or a user keeps the ARNs attached
+to it and its inline policies by name. Documents are stored as the text the caller sent and go
+out URL-encoded, as IAM sends them (botocore decodes them and parses the JSON).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from bgkit.local.services.iam.checks import (
 from bgkit.local.services.iam.documents import managed_policies, parse_document
 from bgkit.local.services.iam.models import (
     attachment_count,
+    boundary_count,
     customer_policies,
     managed_policy,
     require_policy,
@@ -38,7 +39,7 @@ from bgkit.local.services.iam.models import (
     save_role,
 )
 
-__all__ = ["PolicyOperations"]
+__all__ = ["PolicyOperations", "attach", "attached_views", "detach", "put_inline"]
 
 
 def _policy_view(
@@ -49,25 +50,68 @@ def _policy_view(
     }
     view.update(
         AttachmentCount=attachment_count(ctx, record["Arn"]),
-        PermissionsBoundaryUsageCount=0,
+        PermissionsBoundaryUsageCount=boundary_count(ctx, record["Arn"]),
         IsAttachable=True,
         CreateDate=record["CreateDate"],
         UpdateDate=record["UpdateDate"],
     )
     if full and record.get("Description"):
         view["Description"] = record["Description"]
-    if full and record.get("Tags"):
-        view["Tags"] = record["Tags"]
+    if full:
+        view["Tags"] = record.get("Tags", [])
     return view
 
 
-def _version_view(record: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "Document": quote(record["Document"], safe=""),
-        "VersionId": record["DefaultVersionId"],
-        "IsDefaultVersion": True,
-        "CreateDate": record["UpdateDate"],
-    }
+def attach(ctx: RequestContext, record: dict[str, Any], policy_arn: str, quota: str) -> bool:
+    """Attach the managed policy ``policy_arn`` to a role's or a user's record (``quota`` names
+    IAM's quota in its message: ``PoliciesPerRole`` …); ``False`` when it already was."""
+    check_arn(policy_arn)
+    if managed_policy(ctx, policy_arn) is None:
+        raise ServiceError(
+            "NoSuchEntity", f"Policy {policy_arn} does not exist or is not attachable."
+        )
+    if policy_arn in record["AttachedPolicies"]:
+        return False
+    if len(record["AttachedPolicies"]) >= MAX_ATTACHED:
+        raise ServiceError("LimitExceeded", f"Cannot exceed quota for {quota}: {MAX_ATTACHED}.")
+    record["AttachedPolicies"].append(policy_arn)
+    return True
+
+
+def detach(record: dict[str, Any], policy_arn: str) -> None:
+    """Detach ``policy_arn`` from a role's or a user's record, or IAM's ``NoSuchEntity``."""
+    check_arn(policy_arn)
+    if policy_arn not in record["AttachedPolicies"]:
+        raise ServiceError("NoSuchEntity", f"Policy {policy_arn} was not found.")
+    record["AttachedPolicies"].remove(policy_arn)
+
+
+def attached_views(
+    ctx: RequestContext, record: dict[str, Any], path_prefix: str
+) -> list[dict[str, str]]:
+    """The ``AttachedPolicy`` shapes of a role's or a user's managed policies under a path."""
+    attached = []
+    for arn in record["AttachedPolicies"]:
+        policy = managed_policy(ctx, arn)
+        if policy is not None and policy["Path"].startswith(path_prefix):
+            attached.append({"PolicyName": policy["PolicyName"], "PolicyArn": arn})
+    return attached
+
+
+def put_inline(
+    record: dict[str, Any], policy_name: str, policy_document: str, limit: int, owner: str
+) -> None:
+    """Set the inline policy ``policy_name`` of a role's or a user's record, all of its inline
+    policies together at most ``limit`` bytes without white space (``owner``: ``role r``)."""
+    check_name(policy_name, "policyName", 128)
+    parse_document(policy_document)
+    inline = {**record["InlinePolicies"], policy_name: policy_document}
+    size = sum(len(re.sub(r"\s", "", text)) for text in inline.values())
+    if size > limit:
+        raise ServiceError(
+            "LimitExceeded", f"Maximum policy size of {limit} bytes exceeded for {owner}"
+        )
+    record["InlinePolicies"] = inline
 
 
 def _inline(ctx: RequestContext, role_name: str, policy_name: str) -> dict[str, Any]:
@@ -87,36 +131,18 @@ class PolicyOperations:
 
     def attach_role_policy(self, ctx: RequestContext, role_name: str, policy_arn: str) -> None:
         record = require_role(ctx, role_name)
-        check_arn(policy_arn)
-        if managed_policy(ctx, policy_arn) is None:
-            raise ServiceError(
-                "NoSuchEntity", f"Policy {policy_arn} does not exist or is not attachable."
-            )
-        if policy_arn in record["AttachedPolicies"]:
-            return
-        if len(record["AttachedPolicies"]) >= MAX_ATTACHED:
-            raise ServiceError(
-                "LimitExceeded", f"Cannot exceed quota for PoliciesPerRole: {MAX_ATTACHED}."
-            )
-        record["AttachedPolicies"].append(policy_arn)
-        save_role(ctx, record)
+        if attach(ctx, record, policy_arn, "PoliciesPerRole"):
+            save_role(ctx, record)
 
     def detach_role_policy(self, ctx: RequestContext, role_name: str, policy_arn: str) -> None:
         record = require_role(ctx, role_name)
-        check_arn(policy_arn)
-        if policy_arn not in record["AttachedPolicies"]:
-            raise ServiceError("NoSuchEntity", f"Policy {policy_arn} was not found.")
-        record["AttachedPolicies"].remove(policy_arn)
+        detach(record, policy_arn)
         save_role(ctx, record)
 
     def list_attached_role_policies(
         self, ctx: RequestContext, role_name: str, path_prefix: str = "/", **paging: Any
     ) -> dict[str, Any]:
-        attached = []
-        for arn in require_role(ctx, role_name)["AttachedPolicies"]:
-            policy = managed_policy(ctx, arn)
-            if policy is not None and policy["Path"].startswith(path_prefix):
-                attached.append({"PolicyName": policy["PolicyName"], "PolicyArn": arn})
+        attached = attached_views(ctx, require_role(ctx, role_name), path_prefix)
         return PAGER.page("ListAttachedRolePolicies", attached, paging)
 
     # inline policies --------------------------------------------------------------------------
@@ -125,16 +151,7 @@ class PolicyOperations:
         self, ctx: RequestContext, role_name: str, policy_name: str, policy_document: str
     ) -> None:
         record = require_role(ctx, role_name)
-        check_name(policy_name, "policyName", 128)
-        parse_document(policy_document)
-        inline = {**record["InlinePolicies"], policy_name: policy_document}
-        size = sum(len(re.sub(r"\s", "", text)) for text in inline.values())
-        if size > MAX_INLINE_BYTES:
-            raise ServiceError(
-                "LimitExceeded",
-                f"Maximum policy size of {MAX_INLINE_BYTES} bytes exceeded for role {role_name}",
-            )
-        record["InlinePolicies"] = inline
+        put_inline(record, policy_name, policy_document, MAX_INLINE_BYTES, f"role {role_name}")
         save_role(ctx, record)
 
     def get_role_policy(
@@ -197,27 +214,12 @@ class PolicyOperations:
         customer_policies(ctx).put(record["Arn"], record)
         view = _policy_view(ctx, record)
         view.pop("Description", None)
+        if not view["Tags"]:
+            view.pop("Tags")
         return {"Policy": view}
 
     def get_policy(self, ctx: RequestContext, policy_arn: str) -> dict[str, Any]:
         return {"Policy": _policy_view(ctx, require_policy(ctx, policy_arn))}
-
-    def get_policy_version(
-        self, ctx: RequestContext, policy_arn: str, version_id: str
-    ) -> dict[str, Any]:
-        record = require_policy(ctx, policy_arn)
-        if version_id != record["DefaultVersionId"]:
-            raise ServiceError(
-                "NoSuchEntity", f"Policy {policy_arn} version {version_id} does not exist."
-            )
-        return {"PolicyVersion": _version_view(record)}
-
-    def list_policy_versions(
-        self, ctx: RequestContext, policy_arn: str, **paging: Any
-    ) -> dict[str, Any]:
-        version = _version_view(require_policy(ctx, policy_arn))
-        version.pop("Document")
-        return PAGER.page("ListPolicyVersions", [version], paging)
 
     def delete_policy(self, ctx: RequestContext, policy_arn: str) -> None:
         record = require_policy(ctx, policy_arn)
@@ -227,7 +229,9 @@ class PolicyOperations:
                 f"Policy {policy_arn} is an AWS managed policy and cannot be deleted; "
                 "detach it from your roles instead.",
             )
-        if attachment_count(ctx, policy_arn):
+        # a policy in use as a permissions boundary counts as attached (the refusal is IAM's
+        # DeleteConflict; that its message is the attachment one is our reading)
+        if attachment_count(ctx, policy_arn) or boundary_count(ctx, policy_arn):
             raise ServiceError("DeleteConflict", "Cannot delete a policy attached to entities.")
         customer_policies(ctx).delete(record["Arn"])
 

@@ -2,7 +2,8 @@
 
 A role is kept under its lower-cased name (IAM role names are unique case-insensitively) with its
 trust policy as the caller sent it; IAM's responses carry it URL-encoded (botocore decodes it and
-parses the JSON). A role with policies, attached or inline, cannot be deleted.
+parses the JSON). A role with policies, attached or inline, cannot be deleted. A role may have a
+permissions boundary (:mod:`.boundaries`), given at creation or later.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from urllib.parse import quote
 
 from bgkit.errors import ServiceError
 from bgkit.local.provider import RequestContext
+from bgkit.local.services.iam.boundaries import boundary_view
 from bgkit.local.services.iam.checks import (
     PAGER,
     ROLE_PATH,
@@ -21,7 +23,7 @@ from bgkit.local.services.iam.checks import (
     merge_tags,
 )
 from bgkit.local.services.iam.documents import parse_document
-from bgkit.local.services.iam.models import require_role, roles, save_role
+from bgkit.local.services.iam.models import require_boundary, require_role, roles, save_role
 from bgkit.local.tagging import remove
 
 __all__ = ["RoleOperations", "role_view"]
@@ -41,6 +43,8 @@ def role_view(record: dict[str, Any], *, full: bool = True) -> dict[str, Any]:
     }
     if record.get("Description") is not None:
         view["Description"] = record["Description"]
+    if full and record.get("PermissionsBoundary"):
+        view["PermissionsBoundary"] = boundary_view(record["PermissionsBoundary"])
     if full:
         if record.get("Tags"):
             view["Tags"] = record["Tags"]
@@ -62,6 +66,7 @@ class RoleOperations:
         description: str | None = None,
         max_session_duration: int | None = None,
         tags: list[dict[str, str]] | None = None,
+        permissions_boundary: str | None = None,
         **_: Any,
     ) -> dict[str, Any]:
         check_name(role_name, "roleName", 64)
@@ -70,6 +75,8 @@ class RoleOperations:
         if role_name.lower() in roles(ctx):
             raise ServiceError("EntityAlreadyExists", f"Role with name {role_name} already exists.")
         parse_document(assume_role_policy_document, trust=True)
+        if permissions_boundary is not None:
+            require_boundary(ctx, permissions_boundary)
         record = {
             "Path": path,
             "RoleName": role_name,
@@ -82,6 +89,7 @@ class RoleOperations:
             "Tags": merge_tags([], tags or []),
             "AttachedPolicies": [],
             "InlinePolicies": {},
+            "PermissionsBoundary": permissions_boundary,
         }
         save_role(ctx, record)
         view = role_view(record)
@@ -136,6 +144,19 @@ class RoleOperations:
                 "DeleteConflict", "Cannot delete entity, must detach all policies first."
             )
         roles(ctx).delete(role_name.lower())
+
+    def put_role_permissions_boundary(
+        self, ctx: RequestContext, role_name: str, permissions_boundary: str
+    ) -> None:
+        record = require_role(ctx, role_name)
+        require_boundary(ctx, permissions_boundary)
+        record["PermissionsBoundary"] = permissions_boundary
+        save_role(ctx, record)
+
+    def delete_role_permissions_boundary(self, ctx: RequestContext, role_name: str) -> None:
+        record = require_role(ctx, role_name)
+        record["PermissionsBoundary"] = None
+        save_role(ctx, record)
 
     # role tags --------------------------------------------------------------------------------
 
