@@ -45,6 +45,7 @@ from bgkit.local.api.protocol import (
 )
 
 from .normalise import normalise
+from .output_shapes import output_problems
 
 __all__ = [
     "ExampleValues",
@@ -252,7 +253,9 @@ def assert_response_roundtrip(operation: OperationModel, result: dict[str, Any])
         if isinstance(value, StreamingBody):
             parsed[name] = value.read()
     shape = operation.output_shape
+    assert output_problems(shape, result) == [], "the answer does not fit its output shape"
     assert normalise(shape, parsed) == normalise(shape, result)
+    assert output_problems(shape, parsed) == [], "botocore read back what its shape does not hold"
 
 
 def assert_roundtrip(service_name: str, operation_name: str) -> None:
