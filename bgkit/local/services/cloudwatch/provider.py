@@ -148,9 +148,18 @@ class CloudWatchProvider(Provider):
     # -- alarms ----------------------------------------------------------------------------------
 
     def put_metric_alarm(
-        self, ctx: RequestContext, alarm_name: str, evaluation_periods: int,
-        comparison_operator: str, tags: list[dict[str, str]] | None = None, **params: Any,
-    ) -> None:  # fmt: skip
+        self,
+        ctx: RequestContext,
+        alarm_name: str,
+        evaluation_periods: int | None = None,
+        comparison_operator: str | None = None,
+        tags: list[dict[str, str]] | None = None,
+        **params: Any,
+    ) -> None:
+        for member, value in (("EvaluationPeriods", evaluation_periods),
+                              ("ComparisonOperator", comparison_operator)):  # fmt: skip
+            if value is None:
+                raise ServiceError("MissingParameter", f"The parameter {member} is required.")
         config = {
             "ComparisonOperator": comparison_operator,
             "EvaluationPeriods": evaluation_periods,
