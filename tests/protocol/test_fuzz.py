@@ -12,6 +12,12 @@ with a task definition, a log group with a stream and a CodeDeploy application, 
 ARNs the strings are often drawn from. The state database is read before and after every
 refused request and must not have changed.
 
+A service whose model lists several protocols (CodeDeploy and CodePipeline: CBOR and JSON;
+CloudWatch: CBOR, JSON and query) is fuzzed in each: the requests of the others are built by
+botocore from a copy of the model that offers that protocol alone (:func:`.roundtrip.speaking`),
+the local cloud recognises the protocol from the request, and CBOR bodies are broken on the wire
+too (a value of another type, or the body cut short).
+
 Bounded: :data:`EXAMPLES` examples an operation (``BGKIT_FUZZ_EXAMPLES`` raises it for a
 longer hunt), derandomized so that a run is the same on every machine, no example database.
 """
@@ -26,6 +32,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
+import cbor2
 import pytest
 from botocore import xform_name
 from botocore.awsrequest import create_request_object, prepare_request_dict
@@ -40,7 +47,7 @@ from bgkit.local.process import STATE_FILE
 from bgkit.local.server import LocalCloud
 from bgkit.local.services import providers
 
-from .roundtrip import ENDPOINT, botocore_request, service_model
+from .roundtrip import ENDPOINT, botocore_request, served_protocols, service_model
 from .shape_strategies import (
     FORM_VALUES,
     WIRE_VALUES,
@@ -76,6 +83,14 @@ def implemented() -> list[tuple[str, str]]:
 
 
 IMPLEMENTED = implemented()
+#: (service, operation, protocol) for the protocols other than boto3's of the services whose
+#: models list several
+OTHER_PROTOCOLS = [
+    (service, operation, protocol)
+    for service, operation in IMPLEMENTED
+    for protocol in served_protocols(service)
+    if protocol != protocol_of(service_model(service))
+]
 
 
 class World:
@@ -201,13 +216,36 @@ def broken_on_the_wire(request: HttpRequest, choice: int, data: st.DataObject) -
     elif "json" in kind and request.body.strip().startswith(b"{"):
         document = json.loads(request.body)
         request.body = json_text(mutate_json(document, choice, data.draw(WIRE_VALUES))).encode()
+    elif "cbor" in kind and request.body:
+        if choice % 4 == 0:  # cut short, anywhere
+            request.body = request.body[: choice % len(request.body)]
+        else:
+            document = cbor2.loads(request.body)
+            request.body = cbor2.dumps(mutate_json(document, choice, data.draw(WIRE_VALUES)))
 
 
 @pytest.mark.parametrize(
     ("service", "operation"), IMPLEMENTED, ids=[f"{s}.{o}" for s, o in IMPLEMENTED]
 )
 def test_no_request_is_a_server_fault(world: World, service: str, operation: str) -> None:
-    model = service_model(service).operation_model(operation)
+    fuzz(world, service_model(service).operation_model(operation))
+
+
+@pytest.mark.parametrize(
+    ("service", "operation", "protocol"),
+    OTHER_PROTOCOLS,
+    ids=[f"{s}.{o}-{p}" for s, o, p in OTHER_PROTOCOLS],
+)
+def test_no_request_in_another_protocol_is_a_server_fault(
+    world: World, service: str, operation: str, protocol: str
+) -> None:
+    fuzz(world, service_model(service, protocol).operation_model(operation))
+
+
+def fuzz(world: World, model: OperationModel) -> None:
+    """:data:`EXAMPLES` requests for ``model`` (as a client whose model it is sends them):
+    valid ones, ones that break a constraint and ones broken on the wire; none is a 500 and
+    none that is refused changes the state."""
     shape = model.input_shape
     values = params(shape, sorted(world.pool))
 

@@ -56,8 +56,15 @@ class _Refused(Exception):
     """A CBOR item a request may not carry."""
 
 
-def _refuse_tag(*_: Any) -> NoReturn:
-    raise _Refused("a CBOR tag other than 1 (an epoch timestamp)")
+def _refuser(tag: int) -> Any:
+    def refuse(*_: Any) -> NoReturn:
+        raise _Refused(tag)
+
+    return refuse
+
+
+def _refuse_unknown_tag(tag: Any, *_: Any) -> NoReturn:
+    raise _Refused(getattr(tag, "tag", "?"))
 
 
 def decode(body: bytes) -> Any:
@@ -69,8 +76,8 @@ def decode(body: bytes) -> Any:
     stream = io.BytesIO(body)
     decoder = cbor2.CBORDecoder(
         stream,
-        tag_hook=_refuse_tag,
-        semantic_decoders=dict.fromkeys(_DECODED_TAGS + _MORE_DECODED_TAGS, _refuse_tag),
+        tag_hook=_refuse_unknown_tag,
+        semantic_decoders={tag: _refuser(tag) for tag in _DECODED_TAGS + _MORE_DECODED_TAGS},
         max_depth=MAX_DEPTH,
         allow_duplicate_keys=False,
         strict_hashable_types=True,
@@ -78,6 +85,10 @@ def decode(body: bytes) -> Any:
     try:
         item = decoder.decode()
     except (cbor2.CBORError, _Refused, RecursionError) as error:
+        refused = error if isinstance(error, _Refused) else error.__cause__ or error.__context__
+        if isinstance(refused, _Refused):
+            message = f"it carries tag {refused}, and a tag other than 1 (an epoch timestamp)"
+            raise ValueError(message + " is not part of the protocol") from None
         raise ValueError(str(error) or type(error).__name__) from None
     if stream.tell() != len(body):
         raise ValueError(f"{len(body) - stream.tell()} bytes follow the top-level item")

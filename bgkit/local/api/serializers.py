@@ -69,15 +69,16 @@ def encode_blob(value: Any) -> str:
 
 
 def error_shape(service_model: ServiceModel, code: str) -> Shape | None:
-    """The exception shape of ``service_model`` whose ``error.code`` trait, or name, is ``code``."""
-    shape = service_model.shape_for_error_code(code)
-    if shape is not None:
-        return shape
+    """The exception shape of ``service_model`` named ``code``, else the one whose ``error.code``
+    trait is ``code`` (CloudWatch's ``ResourceNotFound`` is the code of two shapes, one of them
+    named so)."""
     try:
         shape = service_model.shape_for(code)
     except NoShapeFoundError:
-        return None
-    return shape if shape.metadata.get("exception") else None
+        shape = None
+    if shape is not None and shape.metadata.get("exception"):
+        return shape
+    return service_model.shape_for_error_code(code)
 
 
 def error_type(

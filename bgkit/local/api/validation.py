@@ -10,7 +10,9 @@ parser.
 
 The answer is written in the service's own style, chosen from its model:
 
-* ``query`` (IAM, STS, ELBv2): ``ValidationError`` with the message AWS's front end writes,
+* ``query`` (IAM, STS, ELBv2) and the query-compatible services (CloudWatch, in each of its
+  protocols; its ``ValidationError`` is what CloudFormation and Terraform show of it):
+  ``ValidationError`` with the message AWS's front end writes,
   ``1 validation error detected: Value null at 'roleName' failed to satisfy constraint: Member
   must not be null`` (members lower camel case, list items ``tags.1.member``);
 * ``ec2``: ``MissingParameter`` (``The request must contain the parameter GroupName``) or
@@ -166,7 +168,9 @@ def _error(operation: OperationModel, found: list[Violation]) -> ServiceError:
     protocol = operation.service_model.resolved_protocol
     if protocol == "ec2":
         return _ec2_error(found[0])
-    if protocol == "query":
+    # a query-compatible service (CloudWatch) keeps its query code whatever protocol the
+    # request came in: botocore reads it from x-amzn-query-error in JSON and CBOR
+    if protocol == "query" or operation.service_model.is_query_compatible:
         return ServiceError("ValidationError", _coral_message(found))
     first = found[0]
     code = _own_exception(operation, first)
