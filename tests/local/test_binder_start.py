@@ -71,6 +71,25 @@ def test_start_brings_up_the_local_cloud_then_becomes_the_server(tmp_path):
             stop_background(settings)
 
 
+def test_without_a_state_directory_it_sets_one_for_the_server_and_its_kernels(tmp_path):
+    env = environment(tmp_path, free_port())
+    del env["BGKIT_STATE_DIR"]
+    env["HOME"] = str(tmp_path / "home")
+    settings = Settings.load({**env, "BGKIT_STATE_DIR": str(tmp_path / "home" / ".bgkit")})
+    show = "import os; print(os.environ['BGKIT_STATE_DIR'])"
+    try:
+        answer = subprocess.run(
+            [str(START), sys.executable, "-c", show],
+            env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert answer.returncode == 0, answer.stderr
+        assert answer.stdout.strip().splitlines()[-1] == str(tmp_path / "home" / ".bgkit")
+        assert read_status(settings) is not None
+    finally:
+        if read_status(settings) is not None:
+            stop_background(settings)
+
+
 def test_a_local_cloud_that_cannot_start_does_not_keep_the_server_from_starting(tmp_path):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
