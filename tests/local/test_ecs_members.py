@@ -133,3 +133,17 @@ def test_an_unsupported_launch_type_is_refused_before_the_cluster_is_looked_up(e
     with pytest.raises(ClientError) as caught:
         getattr(ecs, operation)(**params)
     assert caught.value.response["Error"]["Code"] == "InvalidParameterException"
+
+
+def test_a_family_of_invalid_characters_is_refused_in_aws_words(ecs):
+    # ClientException: Family contains invalid characters. (aws/amazon-ecs-cli#37 and #542)
+    with pytest.raises(ClientError) as caught:
+        ecs.register_task_definition(
+            family="weird_dir@letssee.cats", containerDefinitions=[{"name": "a", "image": "nginx"}]
+        )
+    error = caught.value.response["Error"]
+    assert (error["Code"], error["Message"]) == (
+        "ClientException",
+        "Family contains invalid characters.",
+    )
+    assert ecs.list_task_definitions()["taskDefinitionArns"] == []

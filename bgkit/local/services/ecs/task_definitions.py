@@ -178,10 +178,8 @@ class TaskDefinitionOperations:
         **others: Any,
     ) -> dict[str, Any]:
         if not re.fullmatch(r"[A-Za-z0-9_-]{1,255}", family):
-            raise client_error(
-                "Family contains invalid characters; use up to 255 letters, numbers, hyphens "
-                "and underscores."
-            )
+            # AWS's words, as ECS CLI users quote them (aws/amazon-ecs-cli#37, #542)
+            raise client_error("Family contains invalid characters.")
         if not container_definitions:
             raise client_error("Container list cannot be empty.")
         check_limits(
