@@ -51,12 +51,18 @@ import itertools
 import json
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import botocore.session
-from botocore.awsrequest import HeadersDict, create_request_object, prepare_request_dict
+from botocore.awsrequest import (
+    AWSResponse,
+    HeadersDict,
+    create_request_object,
+    prepare_request_dict,
+)
 from botocore.config import Config
 from botocore.httpchecksum import apply_request_checksum, resolve_request_checksum_algorithm
 from botocore.model import OperationModel, ServiceModel, Shape
@@ -64,12 +70,15 @@ from botocore.parsers import create_parser
 from botocore.response import StreamingBody
 from botocore.serialize import create_serializer
 
+from bgkit.errors import ServiceError
 from bgkit.local.api.protocol import (
     HttpRequest,
     parse_request,
     protocol_of,
     request_protocol,
+    serialize_error,
     serialize_result,
+    validate_params,
 )
 from bgkit.local.api.protocol import served_protocols as _served_protocols
 
@@ -78,6 +87,7 @@ from .output_shapes import output_problems
 
 __all__ = [
     "ExampleValues",
+    "answer_in_process",
     "assert_request_roundtrip",
     "assert_response_roundtrip",
     "assert_roundtrip",
@@ -382,3 +392,49 @@ def assert_roundtrip(service_name: str, operation_name: str, protocol: str | Non
     if operation.output_shape is not None:
         result = examples.value(operation.output_shape, operation_name) or {}
     assert_response_roundtrip(operation, result, served)
+
+
+class _Raw:
+    """A response body as botocore's endpoint reads it from urllib3."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_: Any) -> Any:
+        yield self._body
+
+
+def answer_in_process(client: Any, answer: Callable[[str, dict[str, Any]], Any]) -> Any:
+    """``client`` (a real boto3 client) with its requests answered in this process by the
+    protocol layer as the gateway answers them: the protocol read from the request among those
+    the service's full model lists, the params validated, ``answer(operation, params)`` (or the
+    :class:`ServiceError` it raises) written in the request's protocol. No socket is opened."""
+    served = service_model(client.meta.service_model.service_name)
+
+    def send(request: Any, **_: Any) -> AWSResponse:
+        url = urlsplit(request.url)
+        body = request.body or b""
+        http = HttpRequest(
+            method=request.method,
+            path=url.path,
+            query=parse_qs(url.query, keep_blank_values=True),
+            headers={key.lower(): _text(value) for key, value in request.headers.items()},
+            body=body.encode() if isinstance(body, str) else body,
+        )
+        protocol = request_protocol(served, http)
+        assert protocol == protocol_of(client.meta.service_model)
+        try:
+            operation, params = parse_request(served, http, protocol)
+            validate_params(operation, params)
+            result = answer(operation.name, params)
+            response = serialize_result(operation, result, "rid", protocol)
+        except ServiceError as error:
+            response = serialize_error(served, error, "rid", protocol=protocol)
+        return AWSResponse(request.url, response.status, response.headers, _Raw(response.body))
+
+    client.meta.events.register("before-send", send)
+    return client
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -28,28 +28,21 @@ from .normalise import normalise
 
 VECTORS = Path(__file__).parent / "vectors"
 #: the case files of each direction (named after their protocol, as in botocore's repository)
+INPUT_FILES = (
+    "json",
+    "query",
+    "ec2",
+    "rest-json",
+    "rest-xml",
+    "smithy-rpc-v2-cbor",
+    "smithy-rpc-v2-cbor-query-compatible",
+    "smithy-rpc-v2-cbor-non-query-compatible",
+    "json_1_0-query-compatible",
+)
 FILES = {
-    "input": (
-        "json",
-        "query",
-        "ec2",
-        "rest-json",
-        "rest-xml",
-        "smithy-rpc-v2-cbor",
-        "smithy-rpc-v2-cbor-query-compatible",
-        "smithy-rpc-v2-cbor-non-query-compatible",
-        "json_1_0-query-compatible",
-    ),
-    "output": (
-        "json",
-        "query",
-        "ec2",
-        "rest-json",
-        "rest-xml",
-        "smithy-rpc-v2-cbor",
-        "smithy-rpc-v2-cbor-query-compatible",
-        "json_1_0-query-compatible",
-    ),
+    "input": INPUT_FILES,
+    # botocore's output file of the non-query-compatible RPC v2 service holds no case
+    "output": tuple(f for f in INPUT_FILES if f != "smithy-rpc-v2-cbor-non-query-compatible"),
 }
 #: response headers of a case that our response must carry as the case shows them
 CHECKED_HEADERS = ("smithy-protocol", "x-amzn-query-error")

@@ -6,7 +6,7 @@ import datetime
 import gzip
 import json
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
 
 import pytest
 from botocore.parsers import create_parser
@@ -22,7 +22,7 @@ from bgkit.local.api.protocol import (
     unknown_operation_code,
 )
 
-from .roundtrip import service_model
+from .roundtrip import answer_in_process, service_model
 
 UTC = datetime.timezone.utc
 
@@ -318,22 +318,9 @@ def test_empty_result_of_an_operation_without_output() -> None:
 # --- boto3 itself, through the protocol layer, without sockets ---------------------------------
 
 
-class _Raw:
-    def __init__(self, body: bytes) -> None:
-        self._body = body
-
-    def stream(self, **_: Any) -> Any:
-        yield self._body
-
-
-def _text(value: str | bytes) -> str:
-    return value.decode() if isinstance(value, bytes) else value
-
-
 def _boto3_client(service: str, answer: Any) -> Any:
     """A real boto3 client whose requests ``answer(operation, params)`` handles in-process."""
     import boto3
-    from botocore.awsrequest import AWSResponse
 
     client = boto3.session.Session().client(
         service,
@@ -342,27 +329,7 @@ def _boto3_client(service: str, answer: Any) -> Any:
         aws_access_key_id="test",
         aws_secret_access_key="test",
     )
-    model = client.meta.service_model
-
-    def send(request: Any, **_: Any) -> AWSResponse:
-        url = urlsplit(request.url)
-        body = request.body or b""
-        http = HttpRequest(
-            method=request.method,
-            path=url.path,
-            query=parse_qs(url.query, keep_blank_values=True),
-            headers={key.lower(): _text(value) for key, value in request.headers.items()},
-            body=body.encode() if isinstance(body, str) else body,
-        )
-        try:
-            operation, params = parse_request(model, http)
-            response = serialize_result(operation, answer(operation.name, params), "rid")
-        except ServiceError as error:
-            response = serialize_error(model, error, "rid")
-        return AWSResponse(request.url, response.status, response.headers, _Raw(response.body))
-
-    client.meta.events.register("before-send", send)
-    return client
+    return answer_in_process(client, answer)
 
 
 def test_boto3_json_client_reads_results_and_raises_modeled_errors() -> None:

@@ -12,17 +12,16 @@ as CloudFormation and Terraform report CloudWatch's refusals).
 
 from __future__ import annotations
 
+import datetime
 import functools
 import http.client
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import boto3
 import botocore.exceptions
 import cbor2
 import pytest
-from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 
 from bgkit.errors import ServiceError
@@ -31,12 +30,16 @@ from bgkit.local.api.protocol import (
     parse_request,
     request_protocol,
     serialize_error,
-    serialize_result,
-    validate_params,
 )
 from bgkit.local.server import LocalCloud
 
-from .roundtrip import botocore_request, served_protocols, service_model, speaking
+from .roundtrip import (
+    answer_in_process,
+    botocore_request,
+    served_protocols,
+    service_model,
+    speaking,
+)
 
 CBOR = "smithy-rpc-v2-cbor"
 CLOUDWATCH = ("smithy-rpc-v2-cbor", "json", "query")
@@ -58,47 +61,9 @@ def _client(service: str, protocol: str, endpoint: str, **config: Any) -> Any:
     )
 
 
-class _Raw:
-    def __init__(self, body: bytes) -> None:
-        self._body = body
-
-    def stream(self, **_: Any) -> Any:
-        yield self._body
-
-
 def _in_process(service: str, protocol: str, answer: Callable[..., Any], **config: Any) -> Any:
-    """A client speaking ``protocol`` whose requests the protocol layer answers in this process
-    as the gateway does: the protocol read from the request, the params validated, the answer
-    (or the :class:`ServiceError` ``answer`` raises) written in the request's protocol."""
-    client = _client(service, protocol, "http://127.0.0.1:1", **config)
-    served = service_model(service)
-
-    def send(request: Any, **_: Any) -> AWSResponse:
-        url = urlsplit(request.url)
-        body = request.body or b""
-        http_request = HttpRequest(
-            method=request.method,
-            path=url.path,
-            query=parse_qs(url.query, keep_blank_values=True),
-            headers={key.lower(): _text(value) for key, value in request.headers.items()},
-            body=body.encode() if isinstance(body, str) else body,
-        )
-        spoken = request_protocol(served, http_request)
-        assert spoken == protocol
-        try:
-            operation, params = parse_request(served, http_request, spoken)
-            validate_params(operation, params)
-            response = serialize_result(operation, answer(operation.name, params), "rid", spoken)
-        except ServiceError as error:
-            response = serialize_error(served, error, "rid", protocol=spoken)
-        return AWSResponse(request.url, response.status, response.headers, _Raw(response.body))
-
-    client.meta.events.register("before-send", send)
-    return client
-
-
-def _text(value: str | bytes) -> str:
-    return value.decode() if isinstance(value, bytes) else value
+    """A client speaking ``protocol`` answered in this process as the gateway answers it."""
+    return answer_in_process(_client(service, protocol, "http://127.0.0.1:1", **config), answer)
 
 
 # --- which protocol a request speaks -----------------------------------------------------------
@@ -277,3 +242,38 @@ def test_a_cbor_request_with_x_amz_target_is_refused_in_cbor(cloud: LocalCloud) 
     assert answer_headers["smithy-protocol"] == "rpc-v2-cbor"
     assert cbor2.loads(body)["__type"] == "SerializationException"
     assert cloud.client("codedeploy").list_applications()["applications"] == []
+
+
+# --- through the endpoint: CloudWatch, served in CBOR, JSON and query --------------------------
+
+
+@pytest.mark.control_plane
+def test_cloudwatch_answers_each_client_in_its_protocol(cloud: LocalCloud) -> None:
+    clients = {
+        protocol: _client("cloudwatch", protocol, cloud.endpoint_url) for protocol in CLOUDWATCH
+    }
+    now = datetime.datetime.now(datetime.timezone.utc).replace(second=0, microsecond=0)
+    for value, protocol in enumerate(CLOUDWATCH, start=1):
+        clients[protocol].put_metric_data(
+            Namespace="bgkit/protocols",
+            MetricData=[{"MetricName": "Calls", "Value": float(value), "Timestamp": now,
+                         "Unit": "Count", "Dimensions": [{"Name": "Via", "Value": protocol}]}],
+        )  # fmt: skip
+
+    for client in clients.values():
+        listed = client.list_metrics(Namespace="bgkit/protocols")["Metrics"]
+        assert sorted(m["Dimensions"][0]["Value"] for m in listed) == sorted(CLOUDWATCH)
+        statistics = client.get_metric_statistics(
+            Namespace="bgkit/protocols",
+            MetricName="Calls",
+            Dimensions=[{"Name": "Via", "Value": "query"}],
+            StartTime=now - datetime.timedelta(minutes=5),
+            EndTime=now + datetime.timedelta(minutes=5),
+            Period=60,
+            Statistics=["Sum"],
+        )["Datapoints"]
+        assert [(p["Timestamp"], p["Sum"], p["Unit"]) for p in statistics] == [(now, 3.0, "Count")]
+        with pytest.raises(client.exceptions.ResourceNotFound) as raised:
+            client.set_alarm_state(AlarmName="nope", StateValue="ALARM", StateReason="test")
+        assert raised.value.response["Error"]["Message"] == "Alarm nope not found."
+        assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
