@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from lambda_world import make_function, make_role
 
 from bgkit.local.ids import arn, dns_suffix, partition
 
@@ -130,3 +131,20 @@ def test_an_s3_bucket_arn_names_the_partition(client):
         Bucket="bgkit-source", CreateBucketConfiguration={"LocationConstraint": "cn-north-1"}
     )
     assert made["BucketArn"] == "arn:aws-cn:s3:::bgkit-source"
+
+
+def test_a_lambda_function_and_its_policy_name_the_partition(client):
+    role = make_role(client("iam", region="cn-north-1"))
+    assert role.startswith("arn:aws-cn:iam::")
+    lam = client("lambda", region="cn-north-1")
+    made = make_function(lam, role)
+    assert made["FunctionArn"].startswith("arn:aws-cn:lambda:cn-north-1:123456789012:function:")
+    lam.add_permission(
+        FunctionName="bgkit-fn",
+        StatementId="other-account",
+        Action="lambda:InvokeFunction",
+        Principal="210987654321",
+    )
+    policy = json.loads(lam.get_policy(FunctionName="bgkit-fn")["Policy"])
+    principal = policy["Statement"][0]["Principal"]
+    assert principal == {"AWS": "arn:aws-cn:iam::210987654321:root"}

@@ -27,13 +27,13 @@ _CONDITIONS = {
 }
 
 
-def _principal(principal: str) -> dict[str, str] | str:
+def _principal(principal: str, partition: str) -> dict[str, str] | str:
     if principal == "*":
         return "*"
     if principal.endswith(".amazonaws.com") or principal.endswith(".amazonaws.com.cn"):
         return {"Service": principal}
     if principal.isdigit():
-        return {"AWS": f"arn:aws:iam::{principal}:root"}
+        return {"AWS": f"arn:{partition}:iam::{principal}:root"}
     return {"AWS": principal}
 
 
@@ -68,7 +68,8 @@ def add_statement(
     statement: dict[str, Any] = {
         "Sid": statement_id,
         "Effect": "Allow",
-        "Principal": _principal(principal),
+        # an account's root in the function's own partition (its ARN's second part)
+        "Principal": _principal(principal, record["FunctionArn"].split(":")[1]),
         "Action": action,
         "Resource": record["FunctionArn"],
     }
