@@ -51,9 +51,12 @@ def check_launch_type(
     return launch
 
 
-def platform_of(launch_type: str) -> dict[str, str]:
-    """``platformVersion`` and ``platformFamily``, which only Fargate's tasks show."""
-    return dict(FARGATE_PLATFORM) if launch_type == "FARGATE" else {}
+def platform_of(launch_type: str, version: str | None = None) -> dict[str, str]:
+    """``platformVersion`` (``version``, else the one Fargate runs) and ``platformFamily``,
+    which only Fargate's services, task sets and tasks show."""
+    if launch_type != "FARGATE":
+        return {}
+    return {**FARGATE_PLATFORM, **({"platformVersion": version} if version else {})}
 
 
 def check_desired_count(desired_count: int | None) -> None:

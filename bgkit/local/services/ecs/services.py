@@ -27,6 +27,7 @@ from bgkit.local.services.ecs.checks import (
     check_launch_type,
     check_load_balancers,
     check_network,
+    platform_of,
 )
 from bgkit.local.services.ecs.models import (
     DEPLOYMENT,
@@ -176,11 +177,7 @@ class ServiceOperations:
             "runningCount": 0,
             "pendingCount": 0,
             "launchType": launch,
-            **(
-                {"platformVersion": platform_version or "LATEST", "platformFamily": "Linux"}
-                if launch == "FARGATE"
-                else {}
-            ),
+            **platform_of(launch, platform_version or "LATEST"),
             "deploymentConfiguration": {
                 **DEFAULT_DEPLOYMENT_CONFIGURATION,
                 **(deployment_configuration or {}),

@@ -21,6 +21,7 @@ from bgkit.local.lifecycle import LifecycleRun, MachineState
 from bgkit.local.provider import RequestContext
 from bgkit.local.services.ecs.bluegreen.config import serving_group
 from bgkit.local.services.ecs.bluegreen.traffic import healthy_count, set_tasks
+from bgkit.local.services.ecs.checks import platform_of
 from bgkit.local.services.ecs.models import (
     BLUE_GREEN,
     DEPLOYMENT,
@@ -152,10 +153,8 @@ def new_revision(
         "clusterArn": service["clusterArn"],
         "taskDefinition": found["taskDefinition"],
         "launchType": service.get("launchType", "FARGATE"),
-        **(
-            {"platformVersion": service.get("platformVersion", "LATEST"), "platformFamily": "Linux"}
-            if service.get("launchType", "FARGATE") == "FARGATE"
-            else {}
+        **platform_of(
+            service.get("launchType", "FARGATE"), service.get("platformVersion", "LATEST")
         ),
         "loadBalancers": copy.deepcopy(service.get("loadBalancers", [])),
         "serviceRegistries": [],
