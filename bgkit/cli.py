@@ -295,3 +295,45 @@ def workshop_status(target: str | None) -> None:
             "local target: nothing is billed; usd_an_hour is what the same resources would "
             f"cost on AWS in {settings.region}"
         )
+
+
+@workshop.command("setup")
+@click.option("--participants", type=int, help="how many: prefixes p1 … pN")
+@click.option("--prefix", "names", multiple=True, help="a participant's prefix (repeatable)")
+@click.option("--out", type=click.Path(file_okay=False), default="workshop-keys", show_default=True,
+              help="folder for each participant's <prefix>.env (mode 0600)")  # fmt: skip
+@click.option("--target", type=click.Choice(["local", "aws"]), help="[BGKIT_TARGET, local]")
+def workshop_setup(participants: int | None, names: tuple[str, ...], out: str,
+                   target: str | None) -> None:  # fmt: skip
+    """Make the room: the permissions boundary, and one IAM user a participant with the
+    participant policy of its prefix and an access key written to OUT/<prefix>.env."""
+    from pathlib import Path
+
+    from bgkit.connect import connect
+    from bgkit.workshop_setup import prefixes, set_up
+
+    settings = _settings(target=target)
+    try:
+        room = prefixes(participants, names)
+        made = set_up(connect(target=settings.target), room, Path(out))
+    except BgkitError as error:
+        raise click.ClickException(str(error)) from None
+    for participant in made:
+        click.echo(f"{participant.prefix}: user {participant.user_name}, {participant.env_file}")
+    click.echo(f"hand each participant their file; the secrets are not shown again ({out})")
+
+
+@workshop.command("remove")
+@click.option("--prefix", "names", multiple=True, help="a participant's prefix (default: all)")
+@click.option("--target", type=click.Choice(["local", "aws"]), help="[BGKIT_TARGET, local]")
+def workshop_remove(names: tuple[str, ...], target: str | None) -> None:
+    """Remove the participants bgkit workshop setup made (never a user it did not make)."""
+    from bgkit.connect import connect
+    from bgkit.workshop_setup import remove
+
+    settings = _settings(target=target)
+    try:
+        removed = remove(connect(target=settings.target), list(names) or None)
+    except BgkitError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"removed {', '.join(removed)}" if removed else "no participant to remove")
