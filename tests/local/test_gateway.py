@@ -184,6 +184,7 @@ def test_signing_names_come_from_the_served_services_models(cloud):
         "lambda": "lambda",
         "s3": "s3",
         "codepipeline": "codepipeline",
+        "monitoring": "cloudwatch",
     }
 
 
