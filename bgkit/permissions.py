@@ -74,7 +74,6 @@ CALLED = (
     "ec2:DescribeSecurityGroups",
     "ec2:DescribeSubnets",
     "ec2:DescribeVpcs",
-    "ecs:ContinueServiceDeployment",
     "ecs:CreateCluster",
     "ecs:CreateService",
     "ecs:DeleteCluster",
@@ -118,9 +117,15 @@ CALLED = (
     "iam:ListRoles",
     "iam:PutRolePolicy",
     "iam:SimulateCustomPolicy",
+    "lambda:CreateFunction",
+    "lambda:DeleteFunction",
+    "lambda:GetFunctionConfiguration",
+    "lambda:ListFunctions",
+    "lambda:ListTags",
     "logs:CreateLogGroup",
     "logs:DeleteLogGroup",
     "logs:DescribeLogGroups",
+    "logs:FilterLogEvents",
     "logs:ListTagsForResource",
     "logs:PutRetentionPolicy",
     "s3:CreateBucket",
@@ -139,11 +144,14 @@ CALLED = (
 )
 
 #: the approval panel: *Reroute traffic*, *Terminate original task set now*, *Stop and roll back*;
-#: the pipeline's approval widget: *Approve* and *Reject*
+#: the pipeline's approval widget: *Approve* and *Reject*; the ECS built-in approval panel:
+#: *Continue* and *Roll back*
 PANEL = (
     "codedeploy:ContinueDeployment",
     "codedeploy:StopDeployment",
     "codepipeline:PutApprovalResult",
+    "ecs:ContinueServiceDeployment",
+    "ecs:StopServiceDeployment",
 )
 
 #: checked by AWS behind the calls above
@@ -157,9 +165,10 @@ IMPLIED = (
     "elasticloadbalancing:AddTags",  # CreateLoadBalancer, CreateTargetGroup, CreateListener
     "iam:CreateServiceLinkedRole",  # ECS and ELB make their service-linked roles on first use
     # the task execution role (ECS), the CodeDeploy role (deployment group), the pipeline role
-    # (CreatePipeline passes it to codepipeline.amazonaws.com)
+    # (CreatePipeline passes it to codepipeline.amazonaws.com), the hook's role (CreateFunction)
     "iam:PassRole",
     "iam:TagRole",  # CreateRole with tags
+    "lambda:TagResource",  # CreateFunction with tags (Lambda's "Using tags on Lambda functions")
     "logs:TagResource",  # CreateLogGroup with tags
 )
 
@@ -170,6 +179,7 @@ ACTIONS: tuple[str, ...] = tuple(sorted({*CALLED, *PANEL, *IMPLIED}))
 ATTACHED_POLICIES = (
     "arn:aws:iam::aws:policy/AWSCodeDeployRoleForECSLimited",
     "arn:aws:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers",
+    "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
     "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
 )
 #: the walkthrough's roles (after ``<prefix>-``) and the one service each is passed to
@@ -178,6 +188,7 @@ PASSED_ROLES = {
     "codedeploy": "codedeploy.amazonaws.com",  # CreateDeploymentGroup (serviceRoleArn)
     "ecs-infrastructure": "ecs.amazonaws.com",  # CreateService (built-in blue/green, notebook 09)
     "codepipeline": "codepipeline.amazonaws.com",  # CreatePipeline (roleArn, notebook 12)
+    "validate": "lambda.amazonaws.com",  # CreateFunction (Role, notebook 10's hook)
 }
 #: what a participant's roles may ever do: the actions of the policies the walkthrough gives
 #: its roles (``data/iam``: the AWS managed ones above, the pipeline's and the validation hook's)

@@ -30,7 +30,7 @@ spellings. The functions above make the same requests for the notebooks that com
 
 from __future__ import annotations
 
-from bgkit.walkthrough import existing, tags
+from bgkit.walkthrough import existing, hooks, tags
 from bgkit.walkthrough.builtin import (
     awaiting_hook,
     builtin_service,
@@ -100,6 +100,7 @@ __all__ = [
     "describe_service",
     "document",
     "existing",
+    "hooks",
     "infrastructure_role",
     "listener_rules",
     "listeners",

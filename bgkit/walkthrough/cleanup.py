@@ -4,8 +4,9 @@ A resource is the kit's when it carries ``bgkit:kit=bgkit`` and ``bgkit:prefix=<
 (:mod:`.tags`), so in a shared workshop account each participant deletes only their own.
 :func:`created_resources` lists them, service by service, with plain describe/list calls;
 :func:`clean_up` deletes them in dependency order (deployments, service, cluster, load balancer,
-target groups, security group, roles, log group — and notebook 12's pipeline and its versioned
-bucket, every object version first); run it twice and the second run finds nothing.
+target groups, security group, roles, log group — and notebook 10's Lambda function with its log
+group, notebook 12's pipeline and its versioned bucket, every object version first); run it twice
+and the second run finds nothing.
 """
 
 from __future__ import annotations
@@ -169,6 +170,29 @@ def _buckets(kit: Any) -> list[str]:
     return ours
 
 
+def _functions(kit: Any) -> list[str]:
+    """Notebook 10's Lambda functions: ``CodeDeployHook_<prefix>-*``, tagged by the kit."""
+    awslambda = kit.client("lambda")
+    ours = []
+    for page in awslambda.get_paginator("list_functions").paginate():
+        for function in page["Functions"]:
+            if function["FunctionName"].startswith(f"CodeDeployHook_{_p(kit)}-") and is_ours(
+                awslambda.list_tags(Resource=function["FunctionArn"])["Tags"], _p(kit)
+            ):
+                ours.append(function["FunctionName"])
+    return ours
+
+
+def _function_logs(kit: Any, functions: list[str]) -> list[str]:
+    """The log groups Lambda made for ``functions`` (``/aws/lambda/<name>``, untagged)."""
+    logs, found = kit.client("logs"), []
+    for name in functions:
+        group = f"/aws/lambda/{name}"
+        listed = logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]
+        found += [g["logGroupName"] for g in listed if g["logGroupName"] == group]
+    return found
+
+
 def _empty_bucket(kit: Any, name: str) -> None:
     """Delete every version and delete marker of a bucket's objects, a thousand at a time."""
     s3 = kit.client("s3")
@@ -208,6 +232,9 @@ def created_resources(kit: Any) -> pd.DataFrame:
     rows += [("ec2", "security group", g["GroupName"]) for g in _security_groups(kit)]
     rows += [("iam", "role", name) for name in _roles(kit)]
     rows += [("logs", "log group", name) for name in _log_groups(kit)]
+    functions = _safely(lambda: _functions(kit))
+    rows += [("lambda", "function", name) for name in functions]
+    rows += [("logs", "log group", name) for name in _function_logs(kit, functions)]
     return pd.DataFrame(sorted(rows), columns=COLUMNS)
 
 
@@ -291,6 +318,11 @@ def clean_up(kit: Any, timeout: float = 600.0) -> pd.DataFrame:
                ("DependencyViolation",), "security group", timeout)  # fmt: skip
         deleted.append(("ec2", "security group", group["GroupName"]))
 
+    functions = _safely(lambda: _functions(kit))
+    for name in functions:
+        kit.client("lambda").delete_function(FunctionName=name)
+        deleted.append(("lambda", "function", name))
+
     for name in _roles(kit):
         for attached in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]:
             iam.detach_role_policy(RoleName=name, PolicyArn=attached["PolicyArn"])
@@ -299,7 +331,7 @@ def clean_up(kit: Any, timeout: float = 600.0) -> pd.DataFrame:
         iam.delete_role(RoleName=name)
         deleted.append(("iam", "role", name))
 
-    for name in _log_groups(kit):
+    for name in _log_groups(kit) + _function_logs(kit, functions):
         kit.client("logs").delete_log_group(logGroupName=name)
         deleted.append(("logs", "log group", name))
     return pd.DataFrame(sorted(deleted), columns=COLUMNS)
