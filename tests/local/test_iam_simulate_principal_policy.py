@@ -176,10 +176,28 @@ def test_simulate_principal_policy_refuses_an_unknown_role(iam):
 
 
 def test_simulate_principal_policy_refuses_a_user_the_account_does_not_have(iam):
-    # The local cloud has roles only: any user is NoSuchEntity, as for a user AWS does not know.
+    # A user the account does not have is NoSuchEntity, in GetUser's words.
     with pytest.raises(ClientError) as excinfo:
         pass_role(iam, f"arn:aws:iam::{ACCOUNT}:user/alice", TASK_EXECUTION)
     assert error_of(excinfo) == ("NoSuchEntity", "The user with name alice cannot be found.")
+
+
+def test_simulate_principal_policy_evaluates_a_users_policies_and_boundary(iam):
+    # PolicySourceArn may be a user: its attached and inline policies (inline ones of type
+    # "user"), capped by its permissions boundary (AWS's *Policy evaluation logic*).
+    boundary = iam.create_policy(PolicyName="b", PolicyDocument=PASSROLE)["Policy"]["Arn"]
+    iam.create_user(UserName="alice", PermissionsBoundary=boundary)
+    everything = {"Version": "2012-10-17",
+                  "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}  # fmt: skip
+    iam.put_user_policy(UserName="alice", PolicyName="all", PolicyDocument=json.dumps(everything))
+    alice = f"arn:aws:iam::{ACCOUNT}:user/alice"
+    passed = pass_role(iam, alice, TASK_EXECUTION)
+    assert passed["EvalDecision"] == "allowed"
+    assert passed["MatchedStatements"][0]["SourcePolicyType"] == "user"
+    other = iam.simulate_principal_policy(PolicySourceArn=alice, ActionNames=["iam:CreateUser"])
+    result = other["EvaluationResults"][0]
+    assert result["EvalDecision"] == "implicitDeny"
+    assert result["PermissionsBoundaryDecisionDetail"] == {"AllowedByPermissionsBoundary": False}
 
 
 def test_simulate_principal_policy_refuses_an_arn_that_is_no_user_group_or_role(iam):

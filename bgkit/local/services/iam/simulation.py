@@ -8,11 +8,13 @@ what IAM refuses with ``InvalidInput``; :mod:`.simulator` decides, and the resul
 ``MaxItems``/``Marker``.
 
 SimulateCustomPolicy evaluates the documents it is sent (cited as ``PolicyInputList.1`` …, of
-type ``none``). SimulatePrincipalPolicy evaluates a role's attached policies (``aws-managed`` or
-``user-managed``, cited by name) and inline ones (``role``), less those of
-``PolicyExclusionList``, then any it is sent; the local cloud has roles only, so a user or a
-group is ``NoSuchEntity``. Resource-based policies are refused: for a role as AWS refuses them,
-for a user or a group because the local cloud has neither.
+type ``none``). SimulatePrincipalPolicy evaluates a role's or a user's attached policies
+(``aws-managed`` or ``user-managed``, cited by name) and inline ones (``role``, ``user``), less
+those of ``PolicyExclusionList``, then any it is sent, capped by the entity's permissions boundary —
+unless ``PermissionsBoundaryPolicyInputList`` gives another, which is then used instead (the
+operation's documentation), or ``PolicyExclusionList`` excludes ``permission-boundary``; the
+local cloud has no groups, so a group is ``NoSuchEntity``. Resource-based policies are refused:
+for a role as AWS refuses them, for a user because the local cloud does not simulate them.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from bgkit.local.provider import RequestContext
 from bgkit.local.services.iam.checks import PAGER, check_arn
 from bgkit.local.services.iam.documents import managed_policies, parse_document
 from bgkit.local.services.iam.evaluation import like, parse_date
-from bgkit.local.services.iam.models import find_role, managed_policy
+from bgkit.local.services.iam.models import find_role, managed_policy, users
 from bgkit.local.services.iam.simulator import BOUNDARY, Guard, Simulation, Source
 
 __all__ = ["SimulationOperations"]
@@ -48,6 +50,8 @@ RESOURCE_HANDLING_OPTIONS = (
 )  # fmt: skip
 EXCLUDABLE_TYPES = ("inline", "aws-managed", "user-managed", "permission-boundary", "scp", "rcp")
 ENTITY_KINDS = ("user", "group", "role")
+#: the ``SourcePolicyType`` of an entity's inline policy
+INLINE_TYPES = ("role", "user")
 
 
 def _invalid_input(message: str) -> ServiceError:
@@ -148,8 +152,8 @@ def _refuse_resource_policy(caller: tuple[str, str] | None) -> None:
     if caller[0] == "role":
         raise _invalid_input("Simulation of resource-based policies isn't supported for IAM roles.")
     raise _invalid_input(
-        "Resource-based policies are not available in the bgkit local cloud (it has no IAM "
-        "users or groups); simulate the identity policies without ResourcePolicy."
+        "The bgkit local cloud does not simulate resource-based policies; simulate the "
+        "identity policies without ResourcePolicy."
     )
 
 
@@ -189,23 +193,47 @@ class Exclusion:
         kind, pattern = self.entry.get("PolicyType"), self.entry.get("PolicyArn")
         inline = self.entry.get("InlinePolicyIdentifier")
         if kind is not None:
-            return source.type == ("role" if kind == "inline" else kind)
+            return source.type == kind or (kind == "inline" and source.type in INLINE_TYPES)
         if pattern is not None:
             return bool(arn) and like(pattern, arn)
         return (
             not arn
             and source.id == inline["PolicyName"]
-            and inline["AttachmentType"] == "role"
+            and inline["AttachmentType"] == source.type
             and like(inline["AttachmentName"], role_name, ignore_case=True)
         )
 
 
-def _role_sources(ctx: RequestContext, arn: str, exclusions: list[Exclusion]) -> list[Source]:
-    """A role's policies, attached then inline, less the excluded ones."""
+def _entity_record(ctx: RequestContext, arn: str) -> tuple[str, dict[str, Any]]:
+    """``(kind, record)`` of the role or user ``arn`` names, or IAM's ``NoSuchEntity``."""
     kind, name = _entity(arn, "PolicySourceArn")
-    record = find_role(ctx, arn) if kind == "role" else None
+    record = None
+    if kind == "role":
+        record = find_role(ctx, arn)
+    elif kind == "user":
+        record = users(ctx).get(name.lower())
+        record = record if record is not None and record["Arn"] == arn else None
     if record is None:
         raise ServiceError("NoSuchEntity", f"The {kind} with name {name} cannot be found.")
+    return kind, record
+
+
+def _boundary(
+    ctx: RequestContext, record: dict[str, Any], exclusions: list[Exclusion]
+) -> Source | None:
+    """The entity's own permissions boundary, unless excluded."""
+    arn = record.get("PermissionsBoundary")
+    if not arn or any(e.entry.get("PolicyType") == "permission-boundary" for e in exclusions):
+        return None
+    policy = managed_policy(ctx, arn)
+    text = policy["Document"] if policy else '{"Version": "2012-10-17", "Statement": []}'
+    return Source(arn, "permission-boundary", text)
+
+
+def _entity_sources(
+    ctx: RequestContext, kind: str, record: dict[str, Any], exclusions: list[Exclusion]
+) -> list[Source]:
+    """A role's or a user's policies, attached then inline, less the excluded ones."""
     found: list[tuple[Source, str]] = []
     for policy_arn in record["AttachedPolicies"]:
         policy = managed_policy(ctx, policy_arn)
@@ -215,11 +243,12 @@ def _role_sources(ctx: RequestContext, arn: str, exclusions: list[Exclusion]) ->
                 (Source(policy["PolicyName"], source_type, policy["Document"]), policy_arn)
             )
     for policy_name, text in sorted(record["InlinePolicies"].items()):
-        found.append((Source(policy_name, "role", text), ""))
+        found.append((Source(policy_name, kind, text), ""))
+    name = record.get("RoleName") or record["UserName"]
     return [
         source
         for source, policy_arn in found
-        if not any(e.excludes(source, policy_arn, record["RoleName"]) for e in exclusions)
+        if not any(e.excludes(source, policy_arn, name) for e in exclusions)
     ]
 
 
@@ -237,6 +266,7 @@ def _simulate(
     context_entries: list[dict[str, Any]] | None = None,
     resource_handling_option: str | None = None,
     resource_owner: str | None = None,
+    entity_boundary: Source | None = None,
     **paging: Any,
 ) -> dict[str, Any]:
     """The members both operations take: what limits the identity policies, the resources,
@@ -251,6 +281,8 @@ def _simulate(
             f"{', '.join(RESOURCE_HANDLING_OPTIONS)}."
         )
     guards = _guards(permissions_boundary_policy_input_list, ordered_organization_policy_input_list)
+    if entity_boundary is not None and not permissions_boundary_policy_input_list:
+        guards.insert(0, Guard(BOUNDARY, "AllowedByPermissionsBoundary", [[entity_boundary]]))
     simulation = Simulation(identity, guards, _context(context_entries or []))
     return PAGER.page(
         operation, list(actions), paging, show=lambda a: simulation.result(a, resource_arns)
@@ -293,7 +325,11 @@ class SimulationOperations:
         caller = _entity(caller_arn, "CallerArn") if caller_arn is not None else source
         exclusions = [Exclusion(entry) for entry in policy_exclusion_list or []]
         extra = _documents(policy_input_list or [], "PolicyInputList")
-        identity = _role_sources(ctx, policy_source_arn, exclusions) + extra
+        kind, record = _entity_record(ctx, policy_source_arn)
+        identity = _entity_sources(ctx, kind, record, exclusions) + extra
         if resource_policy is not None:
             _refuse_resource_policy(caller)
-        return _simulate("SimulatePrincipalPolicy", identity, action_names, **shared)
+        boundary = _boundary(ctx, record, exclusions)
+        return _simulate(
+            "SimulatePrincipalPolicy", identity, action_names, entity_boundary=boundary, **shared
+        )
