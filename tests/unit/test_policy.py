@@ -26,6 +26,7 @@ LIMITED_ARN = "arn:aws:iam::aws:policy/AWSCodeDeployRoleForECSLimited"
 FULL_ARN = "arn:aws:iam::aws:policy/AWSCodeDeployRoleForECS"
 EXECUTION_ARN = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
 INFRASTRUCTURE_ARN = "arn:aws:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers"
+LAMBDA_BASIC_ARN = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 ROLE = "arn:aws:iam::123456789012:role/"
 TO_TASKS = {"iam:PassedToService": "ecs-tasks.amazonaws.com"}
 
@@ -447,7 +448,13 @@ def test_data_documents_are_valid_and_fit_the_iam_input_shapes():
 
 def test_managed_policies_are_valid_and_described():
     catalogue = managed_policies()
-    assert set(catalogue) == {LIMITED_ARN, FULL_ARN, EXECUTION_ARN, INFRASTRUCTURE_ARN}
+    assert set(catalogue) == {
+        LIMITED_ARN,
+        FULL_ARN,
+        EXECUTION_ARN,
+        INFRASTRUCTURE_ARN,
+        LAMBDA_BASIC_ARN,
+    }
     for arn, record in catalogue.items():
         parse_document(record["Document"])
         assert arn.endswith(record["Path"] + record["PolicyName"])
