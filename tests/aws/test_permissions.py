@@ -4,6 +4,8 @@ cells (where the requests each step is about are made), and the README shows it.
 from __future__ import annotations
 
 import ast
+import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -114,3 +116,87 @@ def test_readme_lists_every_action():
     section = readme[readme.index("## Running on AWS") :]
     missing = [action for action in permissions.ACTIONS if f"`{action}`" not in section]
     assert not missing, f"README's *Running on AWS* lacks {missing}"
+
+
+# --- the participant policy and the boundary (issue 19) --------------------------------------
+
+DATA = ROOT / "data" / "iam"
+#: the policies the walkthrough gives its roles: what the boundary must let them do
+ROLE_POLICIES = ("codepipeline-policy.json", "codedeploy-passrole-policy.json",
+                 "validation-hook-policy.json")  # fmt: skip
+
+
+def _statements(document: dict) -> list[dict]:
+    found = document["Statement"]
+    return found if isinstance(found, list) else [found]
+
+
+def _actions(statement: dict) -> list[str]:
+    found = statement.get("Action", [])
+    return found if isinstance(found, list) else [found]
+
+
+def test_the_participant_policy_and_the_boundary_are_documents_iam_takes():
+    # stored as customer managed policies: valid, and within IAM's 6,144 characters (no white
+    # space) even for the longest prefix the walkthrough takes
+    from bgkit.local.services.iam.documents import parse_document
+    from bgkit.walkthrough.naming import MAX_PREFIX
+
+    longest = permissions.policy_document(
+        "x" * MAX_PREFIX, boundary=permissions.boundary_arn("1" * 12)
+    )
+    for document in (longest, permissions.policy_document(), permissions.boundary_document()):
+        text = json.dumps(document)
+        parse_document(text)
+        assert len(re.sub(r"\s", "", text)) <= 6144
+
+
+def test_the_participant_policy_grants_every_action_of_the_walkthrough():
+    granted = {a for s in _statements(permissions.policy_document("p1"))
+               if s["Effect"] == "Allow" for a in _actions(s)}  # fmt: skip
+    assert set(permissions.ACTIONS) - {"iam:PassRole"} <= granted | {"iam:PassRole"}
+    assert "iam:PassRole" in granted
+
+
+def test_the_participant_policy_scopes_iam_to_the_prefix():
+    for statement in _statements(permissions.policy_document("p1")):
+        iam = [a for a in _actions(statement) if a.startswith("iam:")]
+        if statement["Effect"] != "Allow" or not iam or statement["Sid"] == "ReadIam":
+            continue
+        resources = statement["Resource"]
+        assert resources.startswith(
+            ("arn:aws:iam::*:role/p1-", "arn:aws:iam::*:role/aws-service-role/")
+        ), statement
+
+
+def test_the_roles_passed_are_passed_to_the_services_that_trust_them():
+    trusted = set()
+    for path in DATA.glob("*-trust-policy.json"):
+        for statement in _statements(json.loads(path.read_text())):
+            service = statement["Principal"]["Service"]
+            trusted.update(service if isinstance(service, list) else [service])
+    assert set(permissions.PASSED_ROLES.values()) == trusted
+
+
+def test_the_attached_policies_are_the_managed_policies_the_walkthrough_attaches():
+    attached = set()
+    for path in (ROOT / "bgkit" / "walkthrough").glob("*.py"):
+        attached |= set(re.findall(r'"(arn:aws:iam::aws:policy/[^"]+)"', path.read_text()))
+    assert set(permissions.ATTACHED_POLICIES) == attached
+
+
+def test_the_boundary_lets_the_roles_do_what_their_policies_say():
+    from bgkit.local.services.iam.evaluation import evaluate
+
+    boundary = [permissions.boundary_document()]
+    documents = [json.loads((DATA / name).read_text()) for name in ROLE_POLICIES]
+    for arn in permissions.ATTACHED_POLICIES:
+        name = arn.rsplit("/", 1)[-1]
+        managed = DATA / "managed" / f"{name}.json"
+        if managed.exists():
+            documents.append(json.loads(managed.read_text())["Document"])
+    context = {"iam:PassedToService": "ecs-tasks.amazonaws.com"}
+    for document in documents:
+        for statement in _statements(document):
+            for action in _actions(statement):
+                assert evaluate(boundary, action, "*", context), action
