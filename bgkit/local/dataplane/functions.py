@@ -44,6 +44,7 @@ import base64
 import contextlib
 import json
 import logging
+import subprocess
 import sys
 import time
 import zipfile
@@ -77,6 +78,8 @@ from bgkit.local.services.awslambda.models import (
 )
 
 log = logging.getLogger("bgkit.local.functions")
+#: wall seconds :meth:`FunctionsDataPlane.stop` waits for each killed process to exit
+REAP_TIMEOUT = 5.0
 
 #: wall seconds between two looks at a running invocation
 POLL = 0.02
@@ -140,7 +143,9 @@ class FunctionsDataPlane(Component):
         return invoke_result(record) if record is not None else result
 
     async def stop(self) -> None:
-        """Kill every invocation process; their records stay ``Running`` (see the docstring)."""
+        """Kill every invocation process and reap those this local cloud started (off the
+        loop: no zombie, no subprocess left running); their records stay ``Running`` (see the
+        docstring)."""
         for watcher in self._watchers.values():
             watcher.cancel()
         for watcher in list(self._watchers.values()):
@@ -148,6 +153,8 @@ class FunctionsDataPlane(Component):
                 await watcher
         for run in self._running.values():
             run.process.kill()
+        children = [run.process for run in self._running.values() if run.process.popen]
+        await asyncio.gather(*(asyncio.to_thread(_reap, child) for child in children))
         self._running.clear()
         self._watchers.clear()
 
@@ -444,3 +451,11 @@ class FunctionsDataPlane(Component):
         done = self._finished.get(key)
         if done is not None and record["state"] in FINISHED:
             done.set()
+
+
+def _reap(process: TaskProcess, timeout: float = REAP_TIMEOUT) -> None:
+    """Wait for a killed child to exit, so that it is reaped (``SIGKILL`` ends it at once; a
+    process in uninterruptible sleep past ``timeout`` is left to the system)."""
+    assert process.popen is not None
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.popen.wait(timeout)
