@@ -17,8 +17,8 @@ What the rest of the local cloud may call:
 - :func:`put_datums` writes ``MetricDatum`` shapes (as ``PutMetricData`` takes them) into a
   region's store. The data plane feeds the ALB's metrics through it (:mod:`bgkit.local.dataplane.
   metrics`); a data plane in another process would send the same datums with ``PutMetricData``.
-- :func:`alarms_in_alarm` answers which of the named alarms are in ``ALARM`` (CodeDeploy's and
-  ECS's alarm rollback).
+- :func:`alarm_states` answers the state of each named alarm (``None``: no such alarm), and
+  :func:`alarms_in_alarm` which of them are in ``ALARM`` (CodeDeploy's and ECS's alarm rollback).
 - :func:`load_balancer_dimension` and :func:`target_group_dimension`: the ALB's dimension values.
 """
 
@@ -191,12 +191,18 @@ def points_of(store: Store, partition: str, key: str, start: float, end: float) 
 # -- alarms ----------------------------------------------------------------------------------
 
 
+def alarm_states(store: Store, partition: str, names: Iterable[str]) -> dict[str, str | None]:
+    """The ``StateValue`` of each of the region's alarms named (``None`` for a name that is no
+    alarm there), in the order given, each name once."""
+    states: dict[str, str | None] = {}
+    for name in dict.fromkeys(names):
+        alarm = store.get(partition, ALARM, name)
+        states[name] = None if alarm is None else alarm["StateValue"]
+    return states
+
+
 def alarms_in_alarm(store: Store, partition: str, names: Iterable[str]) -> list[str]:
     """The names among ``names`` of the region's alarms whose state is ``ALARM`` (in the order
     given; a name that is no alarm is not among them)."""
-    found = []
-    for name in dict.fromkeys(names):
-        alarm = store.get(partition, ALARM, name)
-        if alarm is not None and alarm["StateValue"] == "ALARM":
-            found.append(name)
-    return found
+    return [name for name, state in alarm_states(store, partition, names).items()
+            if state == "ALARM"]  # fmt: skip

@@ -8,11 +8,14 @@ with ``errorInformation``, as on AWS.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from bgkit.errors import ServiceError
 from bgkit.local.provider import RequestContext
 from bgkit.local.services.codedeploy import engine
+from bgkit.local.services.codedeploy.alarms import DISABLED as DISABLED_ALARMS
+from bgkit.local.services.codedeploy.alarms import check_alarm_configuration
 from bgkit.local.services.codedeploy.appspec import sha256_of
 from bgkit.local.services.codedeploy.configs import require_ecs_config
 from bgkit.local.services.codedeploy.group_checks import check_rollback
@@ -116,6 +119,7 @@ class DeploymentOperations:
         ignore_application_stop_failures: bool | None = None,
         auto_rollback_configuration: dict[str, Any] | None = None,
         update_outdated_instances_only: bool | None = None,
+        override_alarm_configuration: dict[str, Any] | None = None,
         **others: Any,
     ) -> dict[str, Any]:
         application = require_application(ctx, application_name)
@@ -154,11 +158,20 @@ class DeploymentOperations:
             if auto_rollback_configuration is not None
             else group["autoRollbackConfiguration"]
         )
+        override = (
+            check_alarm_configuration(override_alarm_configuration)
+            if override_alarm_configuration is not None
+            else None
+        )
         deployment_id = "d-" + ctx.ids.upper("deployment", 9)
         record = new_deployment(
             ctx, deployment_id, group, config=config, revision=stored, content=content,
             creator="user", auto_rollback=rollback, description=description,
         )  # fmt: skip
+        if override is not None:
+            record["overrideAlarmConfiguration"] = override
+        watched = override or group.get("alarmConfiguration") or DISABLED_ALARMS
+        record["_engine"]["alarmConfiguration"] = copy.deepcopy(watched)
         digest = stored["appSpecContent"]["sha256"]
         _remember_revision(ctx, application_name, content, digest, group["deploymentGroupName"])
         engine.run(ctx, record)

@@ -19,7 +19,8 @@ stores the record (always)::
       → AfterAllowTestTraffic → ReadyWait → BeforeAllowTraffic → AllowTraffic
       → AfterAllowTraffic → TerminationWait → Terminate → Succeeded
     (a rollback deployment)  Created → RollbackReroute → RollbackCleanup → Succeeded
-    any step may end in Failed; StopDeployment and an expired ready wait end in Stopped
+    any step may end in Failed; StopDeployment, an expired ready wait and an alarm in ALARM
+    (polled before every run while the deployment is in progress, :mod:`.alarms`) end in Stopped
 
 The test-listener events are left out when the group has no test listener (as the 2018 sample
 shows six events); a hook event with no function in the AppSpec succeeds at once, one with a
@@ -33,7 +34,7 @@ from typing import Any
 from bgkit.local.forwarding import weights_for
 from bgkit.local.lifecycle import NEXT, Lifecycle, Step, Transition
 from bgkit.local.provider import RequestContext
-from bgkit.local.services.codedeploy import traffic
+from bgkit.local.services.codedeploy import alarms, traffic
 from bgkit.local.services.codedeploy.appspec import AppSpecError, parsed_appspec
 from bgkit.local.services.codedeploy.configs import traffic_schedule
 from bgkit.local.services.codedeploy.hooks import run_hook
@@ -346,6 +347,12 @@ LIFECYCLE = Lifecycle(
 
 
 def run(ctx: RequestContext, record: dict[str, Any]) -> dict[str, Any]:
-    """Take the deployment's steps until one waits or it ends; store it; return it."""
-    LIFECYCLE.run(DeploymentRun(ctx, record))
+    """Poll the alarms it watches (:mod:`.alarms`), then take the deployment's steps until one
+    waits or it ends; store it; return it."""
+    current = DeploymentRun(ctx, record)
+    if alarms.poll(current):
+        current.save()
+        return record
+    LIFECYCLE.run(current)
+    alarms.reschedule(current)
     return record

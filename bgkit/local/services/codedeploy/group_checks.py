@@ -5,8 +5,8 @@ trusts ``codedeploy.amazonaws.com``; the style is ``BLUE_GREEN`` + ``WITH_TRAFFI
 ECS service exists and uses the ``CODE_DEPLOY`` controller and no other group deploys it; the
 target group pair has exactly two groups of which one is the service's, both on the load balancer
 of the listeners; exactly one production listener and at most one test listener; a ready wait
-time only with ``STOP_DEPLOYMENT``. The group echoes both wait times, 0 when unset (clients do
-arithmetic with them).
+time only with ``STOP_DEPLOYMENT``; an ``alarmConfiguration`` as :mod:`.alarms` checks it. The
+group echoes both wait times, 0 when unset (clients do arithmetic with them).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 
 from bgkit.errors import ServiceError
 from bgkit.local.provider import RequestContext
+from bgkit.local.services.codedeploy.alarms import check_alarm_configuration
 from bgkit.local.services.codedeploy.configs import require_ecs_config
 from bgkit.local.services.codedeploy.models import GROUP, group_key
 from bgkit.local.services.codedeploy.traffic import CODEDEPLOY, as_codedeploy
@@ -303,8 +304,7 @@ def check_group(
             settings.get("blueGreenDeploymentConfiguration")
         ),
         "autoRollbackConfiguration": check_rollback(settings.get("autoRollbackConfiguration")),
-        "alarmConfiguration": settings.get("alarmConfiguration")
-        or {"enabled": False, "ignorePollAlarmFailure": False, "alarms": []},
+        "alarmConfiguration": check_alarm_configuration(settings.get("alarmConfiguration")),
         "triggerConfigurations": list(settings.get("triggerConfigurations") or []),
     }
     require_ecs_config(ctx, checked["deploymentConfigName"])

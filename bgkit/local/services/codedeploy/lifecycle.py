@@ -105,6 +105,7 @@ class DeploymentState(NewDeploymentState, total=False):
     shiftStart: float  # local time production traffic began to shift (AllowTraffic)
     terminationDeadline: float  # local time blue is deleted (TerminationWait)
     hooks: dict[str, Any]  # event → its hook execution (:mod:`.hooks`)
+    alarmConfiguration: dict[str, Any]  # the alarms it watches (:mod:`.alarms`; CreateDeployment)
 
 
 def event_list(with_test_listener: bool) -> list[dict[str, Any]]:
