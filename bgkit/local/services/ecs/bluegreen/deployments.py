@@ -19,6 +19,7 @@ from typing import Any, Literal, TypedDict
 from bgkit.local.forwarding import Action, weights_for
 from bgkit.local.lifecycle import LifecycleRun, MachineState
 from bgkit.local.provider import RequestContext
+from bgkit.local.services.ecs.bluegreen.alarms import initial_status
 from bgkit.local.services.ecs.bluegreen.config import serving_group
 from bgkit.local.services.ecs.bluegreen.traffic import healthy_count, set_tasks
 from bgkit.local.services.ecs.checks import platform_of
@@ -224,7 +225,7 @@ def _new_record(
         "lifecycleHookDetails": [],
         "deploymentConfiguration": config,
         "deploymentCircuitBreaker": {"status": "DISABLED", "failureCount": 0, "threshold": 3},
-        "alarms": {"status": "DISABLED"},
+        "alarms": initial_status(config),
         "_engine": state,
     }
     ctx.records(BLUE_GREEN).put(arn, record)

@@ -24,6 +24,7 @@ function's ``hookStatus`` (:mod:`.lambda_hooks`)::
       → POST_PRODUCTION_TRAFFIC_SHIFT → BAKE_TIME → CLEAN_UP → SUCCESSFUL
     a service's first deployment:  PENDING → INITIAL → SUCCESSFUL (or STOPPED)
     a failure, a hook's ROLLBACK, StopServiceDeployment:  → ROLLBACK → ROLLBACK_SUCCESSFUL
+    an alarm in ALARM (read on every pass, :mod:`.alarms`):  → ROLLBACK, or STOPPED without rollback
 
 ``RECONCILE_SERVICE`` runs when an ``UpdateService`` supersedes a deployment still in progress:
 its rules are put back and its green set scaled in. Rollback scales blue back up if need be,
@@ -36,7 +37,7 @@ from typing import Any
 
 from bgkit.local.lifecycle import NEXT, Lifecycle, Step, Transition
 from bgkit.local.provider import RequestContext
-from bgkit.local.services.ecs.bluegreen import lambda_hooks
+from bgkit.local.services.ecs.bluegreen import alarms, lambda_hooks
 from bgkit.local.services.ecs.bluegreen.config import (
     hook_timeout,
     network_problem,
@@ -307,6 +308,7 @@ def _succeeded(run: ServiceDeploymentRun) -> str:
     service = run.service()
     service["_revision"] = run.engine["target"]["revision"]
     run.save_service(service)
+    alarms.completed(run.record)
     _finish(run, "SUCCESSFUL")
     return "SUCCESSFUL"
 
@@ -403,16 +405,37 @@ LIFECYCLE = Lifecycle(
 )
 
 
+def _alarmed(run: ServiceDeploymentRun) -> bool:
+    """Its alarms read (:mod:`.alarms`): one in ALARM turns the deployment back (``rollback``)
+    or stops it where it is, and it is stored. True when that happened."""
+    names = alarms.triggered(run)
+    if not names:
+        return False
+    reason = alarms.reason(run.record, names)
+    if alarms.rolls_back(run.record):
+        begin_rollback(run, reason)
+    else:
+        _finish(run, "STOPPED", reason)
+        run.engine["phase"] = "STOPPED"
+    _save(run)
+    return True
+
+
 def run(ctx: RequestContext, record: dict[str, Any]) -> dict[str, Any]:
-    """Take the deployment's steps until one waits or it ends; store it if they changed it;
-    return it."""
-    LIFECYCLE.run(ServiceDeploymentRun(ctx, record))
+    """Read its alarms, then take the deployment's steps until one waits or it ends; store it if
+    they changed it; return it."""
+    current = ServiceDeploymentRun(ctx, record)
+    _alarmed(current)
+    LIFECYCLE.run(current)
     return record
 
 
 def advance(ctx: RequestContext) -> None:
-    """Step every deployment of the region whose next look is due."""
+    """Step every deployment of the region whose next look is due; read the alarms of those that
+    watch some on every pass."""
     now = ctx.now()
     for record in ctx.records(BLUE_GREEN).list():
-        if record["status"] not in TERMINAL and record["_engine"]["due"] <= now:
+        if record["status"] in TERMINAL:
+            continue
+        if record["_engine"]["due"] <= now or _alarmed(ServiceDeploymentRun(ctx, record)):
             run(ctx, record)
