@@ -38,9 +38,9 @@ from bgkit.labels import word
 from bgkit.links import PortLinks
 from bgkit.observe.frames import events_frame, forwards_frame, target_task_sets_frame
 from bgkit.observe.snapshot import DeploymentReader, DeploymentSnapshot
-from bgkit.observe.topology import merge_topology, plot_topology, task_sets_topology
+from bgkit.observe.topology import merge_topology, task_sets_topology
 from bgkit.walkthrough.deploy import phase, reached
-from bgkit.widgets.parts import TICK, DeploymentPanel, button, png, table, wait_for_decision
+from bgkit.widgets.parts import TICK, DeploymentPanel, button, table, wait_for_decision
 
 __all__ = ["ApprovalError", "ApprovalPanel", "ApprovalTimeout", "appspec_hooks"]
 
@@ -78,45 +78,23 @@ class ApprovalPanel(DeploymentPanel):
         self.ready_wait_ends: datetime.datetime | None = None
         self._reader = DeploymentReader(kit, deployment_id, appspec_hooks)
         self._info: dict[str, Any] = {}
-        self._topology_key = ""
 
-        self._title = widgets.HTML(
-            f"<b>{word('deployment', self.lang)} <code>{html.escape(deployment_id)}</code></b>"
-            f" — {PortLinks(kit).html()}"
-        )
-        self._status = widgets.HTML()
         self._events = widgets.HTML()
         self._task_sets = widgets.HTML()
-        self._picture = widgets.Image(format="png", layout=widgets.Layout(max_width="800px"))
         self._reroute_button = button("reroute", self.lang, button_style="success", icon="random")
         self._roll_back_button = button("roll_back", self.lang, button_style="danger", icon="undo")
         self._terminate_button = button("terminate", self.lang, icon="trash")
-        self._reroute_button.on_click(self._on_reroute_button_click)
-        self._roll_back_button.on_click(self._on_roll_back_button_click)
-        self._terminate_button.on_click(self._on_terminate_button_click)
-        super().__init__(
-            children=[
-                self._title,
-                self._status,
-                widgets.HBox([self._events, self._task_sets]),
-                self._picture,
-                widgets.HBox(list(self._buttons)),
-                self._message,
-                self._note,
-            ]
+        self._wire(self._reroute_button, self.reroute)
+        self._wire(self._roll_back_button, self.roll_back)
+        self._wire(self._terminate_button, self.terminate_now)
+        title = (
+            f"<b>{word('deployment', self.lang)} <code>{html.escape(deployment_id)}</code></b>"
+            f" — {PortLinks(kit).html()}"
         )
+        self._lay_out(title, self._events, self._task_sets)
         self.refresh()
 
     # -- what the buttons do ------------------------------------------------------------------
-
-    def _on_reroute_button_click(self, _button: widgets.Button) -> None:
-        self.reroute()
-
-    def _on_roll_back_button_click(self, _button: widgets.Button) -> None:
-        self.roll_back()
-
-    def _on_terminate_button_click(self, _button: widgets.Button) -> None:
-        self.terminate_now()
 
     def reroute(self) -> bool:
         """Send production traffic to the new revision: ``ContinueDeployment(READY_WAIT)``."""
@@ -169,10 +147,7 @@ class ApprovalPanel(DeploymentPanel):
         events = _with_hooks(events_frame(target), snapshot.hooks)
         self._events.value = table(events, "status", self.lang)
         self._task_sets.value = table(target_task_sets_frame(target), "label", self.lang)
-        key = topology.to_json()
-        if key != self._topology_key:
-            self._topology_key = key
-            self._picture.value = png(plot_topology(topology))
+        key = self._show_topology(topology)
         self._reroute_button.disabled = self.phase != "Ready"
         self._roll_back_button.disabled = self.phase not in ("InProgress", "Ready", "Created")
         self._terminate_button.disabled = self.phase != "TerminationWait"

@@ -31,6 +31,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from bgkit.labels import word
+from bgkit.links import PortLinks
 from bgkit.observe.plots import GREY
 from bgkit.observe.service_deployment import (
     awaiting_pause,
@@ -39,9 +40,8 @@ from bgkit.observe.service_deployment import (
     service_topology,
 )
 from bgkit.observe.snapshot import ServiceDeploymentReader, ServiceDeploymentSnapshot
-from bgkit.observe.topology import plot_topology
 from bgkit.widgets.codedeploy import ApprovalError, ApprovalTimeout
-from bgkit.widgets.parts import TICK, DeploymentPanel, button, png, table, wait_for_decision
+from bgkit.widgets.parts import TICK, DeploymentPanel, button, table, wait_for_decision
 
 __all__ = ["FINAL", "ServiceDeploymentPanel"]
 
@@ -74,46 +74,27 @@ class ServiceDeploymentPanel(DeploymentPanel):
         self.stage = self.reason = ""
         self._reader = ServiceDeploymentReader(kit, arn)
         self._hook_id: str | None = None
-        self._topology_key = ""
-        short = arn.rsplit("/", 1)[-1]
-        self._title = widgets.HTML(
-            f"<b>{word('service_deployment', self.lang)} <code>{html.escape(short)}</code></b>"
-        )
-        self._status = widgets.HTML()
         self._hooks = widgets.HTML()
         self._revisions = widgets.HTML()
-        self._picture = widgets.Image(format="png", layout=widgets.Layout(max_width="800px"))
         self._continue_button = button("continue", self.lang, button_style="success", icon="play")
         self._roll_back_button = button(
             "ecs_roll_back", self.lang, button_style="danger", icon="undo"
         )
-        self._continue_button.on_click(self._on_continue_button_click)
-        self._roll_back_button.on_click(self._on_roll_back_button_click)
+        self._wire(self._continue_button, self.continue_)
+        self._wire(self._roll_back_button, self.roll_back)
         says = " · ".join(
             html.escape(word(key, self.lang)) for key in ("continue_does", "roll_back_does")
         )
         self._help = widgets.HTML(f'<span style="color:{GREY};font-size:90%">{says}</span>')
-        super().__init__(
-            children=[
-                self._title,
-                self._status,
-                widgets.HBox([self._hooks, self._revisions]),
-                self._picture,
-                widgets.HBox(list(self._buttons)),
-                self._help,
-                self._message,
-                self._note,
-            ]
+        short = html.escape(arn.rsplit("/", 1)[-1])
+        title = (
+            f"<b>{word('service_deployment', self.lang)} <code>{short}</code></b>"
+            f" — {PortLinks(kit).html()}"
         )
+        self._lay_out(title, self._hooks, self._revisions, self._help)
         self.refresh()
 
     # -- what the buttons do ------------------------------------------------------------------
-
-    def _on_continue_button_click(self, _button: widgets.Button) -> None:
-        self.continue_()
-
-    def _on_roll_back_button_click(self, _button: widgets.Button) -> None:
-        self.roll_back()
 
     def continue_(self) -> bool:
         """Answer the waiting pause hook: ``ContinueServiceDeployment(action=CONTINUE)``."""
@@ -155,11 +136,7 @@ class ServiceDeploymentPanel(DeploymentPanel):
         self._status.value = self._status_html(deployment, pause)
         self._hooks.value = table(hooks_frame(snapshot), "status", self.lang)
         self._revisions.value = table(revisions_frame(snapshot), "label", self.lang)
-        topology = service_topology(snapshot)
-        key = topology.to_json()
-        if key != self._topology_key:
-            self._topology_key = key
-            self._picture.value = png(plot_topology(topology))
+        key = self._show_topology(service_topology(snapshot))
         self._continue_button.disabled = pause is None
         self._roll_back_button.disabled = self.phase not in STOPPABLE
         return (self._status.value, self._hooks.value, self._revisions.value, key)

@@ -26,6 +26,7 @@ from bgkit.labels import header, word
 from bgkit.live import LiveBox
 from bgkit.observe.pace import Pace, throttled
 from bgkit.observe.plots import BLUE, GREEN, GREY, RED
+from bgkit.observe.topology import plot_topology
 
 __all__ = ["COLOURS", "Decidable", "DeploymentPanel", "button", "png", "table", "wait_for_decision"]
 
@@ -91,6 +92,41 @@ class DeploymentPanel(LiveBox):
         """Wall seconds until the next refresh: short after a change or a click, longer while
         nothing changes (and never under a few seconds on the aws target)."""
         return self._pace.interval
+
+    def _lay_out(
+        self, title: str, left: widgets.HTML, right: widgets.HTML, *after: widgets.Widget
+    ) -> None:
+        """The panels' one layout: the title, the status line, two tables side by side, the
+        topology picture, the buttons, ``after`` (a line of help), the error and the note."""
+        self._title = widgets.HTML(title)
+        self._status = widgets.HTML()
+        self._picture = widgets.Image(format="png", layout=widgets.Layout(max_width="800px"))
+        self._topology_key = ""
+        super().__init__(
+            children=[
+                self._title,
+                self._status,
+                widgets.HBox([left, right]),
+                self._picture,
+                widgets.HBox(list(self._buttons)),
+                *after,
+                self._message,
+                self._note,
+            ]
+        )
+
+    @staticmethod
+    def _wire(pressed: widgets.Button, action: Callable[[], Any]) -> None:
+        """``action()`` when ``pressed`` is clicked."""
+        pressed.on_click(lambda _button: action())
+
+    def _show_topology(self, topology: Any) -> str:
+        """Redraw the picture when the topology changed; return its key."""
+        key = topology.to_json()
+        if key != self._topology_key:
+            self._topology_key = key
+            self._picture.value = png(plot_topology(topology))
+        return key
 
     def _read(self) -> Any:
         """One snapshot of the deployment (the subclass's reader)."""
