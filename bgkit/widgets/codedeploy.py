@@ -33,27 +33,24 @@ from typing import Any
 import ipywidgets as widgets
 import yaml
 
-from bgkit.errors import BgkitError
 from bgkit.labels import word
 from bgkit.links import PortLinks
 from bgkit.observe.frames import events_frame, forwards_frame, target_task_sets_frame
 from bgkit.observe.snapshot import DeploymentReader, DeploymentSnapshot
 from bgkit.observe.topology import merge_topology, task_sets_topology
 from bgkit.walkthrough.deploy import phase, reached
-from bgkit.widgets.parts import TICK, DeploymentPanel, button, table, wait_for_decision
+from bgkit.widgets.parts import (
+    TICK,
+    ApprovalError,
+    ApprovalTimeout,
+    DeploymentPanel,
+    button,
+    table,
+)
 
 __all__ = ["ApprovalError", "ApprovalPanel", "ApprovalTimeout", "appspec_hooks"]
 
 FINAL = ("Succeeded", "Failed", "Stopped")
-DECISIONS = ("reroute", "rollback")
-
-
-class ApprovalTimeout(BgkitError, TimeoutError):
-    """Nobody decided within ``BGKIT_APPROVAL_TIMEOUT`` seconds."""
-
-
-class ApprovalError(BgkitError, RuntimeError):
-    """The decision could not be carried out (AWS refused it)."""
 
 
 class ApprovalPanel(DeploymentPanel):
@@ -182,29 +179,12 @@ class ApprovalPanel(DeploymentPanel):
             ApprovalTimeout: nobody decided in time.
             ApprovalError: the autopilot's choice was refused.
         """
-        if expect not in (None, *DECISIONS):
-            raise ValueError(f"expect must be one of {DECISIONS}, not {expect!r}")
-        settings = self._kit.settings
-        timeout = settings.approval_timeout if timeout is None else timeout
-        choice = (expect or settings.autopilot) if settings.autopilot else None
-
-        def autopilot_button() -> widgets.Button | None:
-            if choice is None or self.phase != "Ready":
-                return None
-            return self._reroute_button if choice == "reroute" else self._roll_back_button
-
-        return await wait_for_decision(
-            self,
-            decided=lambda: self._decision,
-            ended=lambda: self.phase if self.phase in FINAL else None,
-            autopilot_button=autopilot_button,
-            timeout=timeout,
-            refused=lambda error: ApprovalError(f"autopilot could not {choice}: {error}"),
-            timed_out=lambda: ApprovalTimeout(
-                f"no decision on deployment {self.deployment_id} within {timeout:.0f} s: "
-                "click Reroute traffic or Stop and roll back in the panel, or set "
-                "BGKIT_AUTOPILOT=reroute (or rollback) to decide without a browser"
-            ),
+        return await self._decide(
+            expect,
+            timeout,
+            choices={"reroute": self._reroute_button, "rollback": self._roll_back_button},
+            open_=lambda: self.phase == "Ready",
+            what=f"deployment {self.deployment_id}",
         )
 
     async def until(self, *phases: str, timeout: float = 600.0) -> str:

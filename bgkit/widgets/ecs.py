@@ -40,8 +40,7 @@ from bgkit.observe.service_deployment import (
     service_topology,
 )
 from bgkit.observe.snapshot import ServiceDeploymentReader, ServiceDeploymentSnapshot
-from bgkit.widgets.codedeploy import ApprovalError, ApprovalTimeout
-from bgkit.widgets.parts import TICK, DeploymentPanel, button, table, wait_for_decision
+from bgkit.widgets.parts import TICK, ApprovalError, DeploymentPanel, button, table
 
 __all__ = ["FINAL", "ServiceDeploymentPanel"]
 
@@ -49,7 +48,6 @@ __all__ = ["FINAL", "ServiceDeploymentPanel"]
 FINAL = ("SUCCESSFUL", "STOPPED", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED")
 #: statuses in which StopServiceDeployment can still roll it back
 STOPPABLE = ("PENDING", "IN_PROGRESS")
-DECISIONS = ("continue", "rollback")
 
 
 class ServiceDeploymentPanel(DeploymentPanel):
@@ -179,29 +177,12 @@ class ServiceDeploymentPanel(DeploymentPanel):
             ApprovalTimeout: nobody decided in time.
             ApprovalError: the autopilot's choice was refused.
         """
-        if expect not in (None, *DECISIONS):
-            raise ValueError(f"expect must be one of {DECISIONS}, not {expect!r}")
-        settings = self._kit.settings
-        timeout = settings.approval_timeout if timeout is None else timeout
-        choice = (expect or settings.autopilot) if settings.autopilot else None
-
-        def autopilot_button() -> widgets.Button | None:
-            if choice is None or self._hook_id is None:
-                return None
-            return self._roll_back_button if choice == "rollback" else self._continue_button
-
-        return await wait_for_decision(
-            self,
-            decided=lambda: self._decision,
-            ended=lambda: self.phase if self.phase in FINAL else None,
-            autopilot_button=autopilot_button,
-            timeout=timeout,
-            refused=lambda error: ApprovalError(f"autopilot could not {choice}: {error}"),
-            timed_out=lambda: ApprovalTimeout(
-                f"no decision on service deployment {self.arn} within {timeout:.0f} s: click "
-                "Continue or Roll back in the panel, or set BGKIT_AUTOPILOT=reroute (or "
-                "rollback) to decide without a browser"
-            ),
+        return await self._decide(
+            expect,
+            timeout,
+            choices={"continue": self._continue_button, "rollback": self._roll_back_button},
+            open_=lambda: self._hook_id is not None,
+            what=f"service deployment {self.arn}",
         )
 
     async def until(self, *statuses: str, timeout: float = 600.0) -> str:

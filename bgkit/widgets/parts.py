@@ -28,7 +28,10 @@ from bgkit.observe.pace import Pace, throttled
 from bgkit.observe.plots import BLUE, GREEN, GREY, RED
 from bgkit.observe.topology import plot_topology
 
-__all__ = ["COLOURS", "Decidable", "DeploymentPanel", "button", "png", "table", "wait_for_decision"]
+__all__ = [
+    "COLOURS", "ApprovalError", "ApprovalTimeout", "Decidable", "DeploymentPanel", "button", "png",
+    "table", "wait_for_decision",
+]  # fmt: skip
 
 #: the colours of the tables: blue and green as the topology and traffic plots draw them
 COLOURS = {
@@ -48,6 +51,14 @@ COLOURS = {
 TICK = 0.1
 #: what a refresh may fail with and still be shown in the panel
 READ_ERRORS = (ClientError, BotoCoreError, BgkitError, LookupError)
+
+
+class ApprovalTimeout(BgkitError, TimeoutError):
+    """Nobody decided within ``BGKIT_APPROVAL_TIMEOUT`` seconds."""
+
+
+class ApprovalError(BgkitError, RuntimeError):
+    """The decision could not be carried out (AWS refused it)."""
 
 
 def button(key: str, lang: str, **style: Any) -> widgets.Button:
@@ -181,6 +192,49 @@ class DeploymentPanel(LiveBox):
     @property
     def _buttons(self) -> tuple[widgets.Button, ...]:
         raise NotImplementedError
+
+    async def _decide(
+        self,
+        expect: str | None,
+        timeout: float | None,
+        *,
+        choices: dict[str, widgets.Button],
+        open_: Callable[[], bool],
+        what: str,
+    ) -> str:
+        """:func:`wait_for_decision` on this panel: ``choices`` maps each decision to its button
+        (the first is the one ``BGKIT_AUTOPILOT=reroute`` presses); the autopilot presses once
+        ``open_()`` says the decision can be taken; ``what`` names the deployment in errors.
+
+        Raises:
+            ApprovalTimeout: nobody decided in time.
+            ApprovalError: the autopilot's choice was refused.
+        """
+        if expect not in (None, *choices):
+            raise ValueError(f"expect must be one of {tuple(choices)}, not {expect!r}")
+        settings = self._kit.settings
+        timeout = settings.approval_timeout if timeout is None else timeout
+        choice = (expect or settings.autopilot) if settings.autopilot else None
+        forward, back = choices.values()
+        labels = " or ".join(b.description for b in choices.values())
+
+        def autopilot_button() -> widgets.Button | None:
+            if choice is None or not open_():
+                return None
+            return back if choice == "rollback" else forward
+
+        return await wait_for_decision(
+            self,
+            decided=lambda: self._decision,
+            ended=lambda: self.phase if self.phase in self.FINAL else None,
+            autopilot_button=autopilot_button,
+            timeout=timeout,
+            refused=lambda error: ApprovalError(f"autopilot could not {choice}: {error}"),
+            timed_out=lambda: ApprovalTimeout(
+                f"no decision on {what} within {timeout:.0f} s: click {labels} in the panel, "
+                "or set BGKIT_AUTOPILOT=reroute (or rollback) to decide without a browser"
+            ),
+        )
 
     def _tick(self) -> str:
         """Refresh if the pace says it is time (whoever read last: the background follower, a
