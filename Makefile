@@ -63,8 +63,13 @@ clean:
 tour: install
 	$(BIN)/bgkit tour
 
-# `make bench`: every benchmark (walkthrough, reroute, listener overhead, start-up and memory),
-# bounded and on loopback; tables printed, JSON in benchmarks/results/. See benchmarks/README.md.
+# `make bench`: every benchmark (walkthrough, reroute, listener against nginx, start-up and
+# memory), bounded and on loopback; tables printed, JSON in benchmarks/results/, then each goal
+# beside its figure. The listener's needs Debian's wrk and nginx (installed here when apt-get is
+# there and they are missing). See benchmarks/README.md.
 .PHONY: bench
 bench: install
+	@command -v wrk >/dev/null && (command -v nginx >/dev/null || test -x /usr/sbin/nginx) || \
+		{ command -v apt-get >/dev/null && apt-get install -y wrk nginx-light; } || \
+		echo "wrk and nginx are needed for the listener benchmark: apt-get install -y wrk nginx"
 	$(BIN)/python benchmarks/run_all.py

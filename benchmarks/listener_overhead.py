@@ -1,220 +1,215 @@
-"""What a local listener adds: requests per second and latency through it against direct.
+"""The local ALB listener against nginx as a reverse proxy, in one run, measured by ``wrk``.
 
-Runs on loopback only and is bounded: a backend process answering ``ok`` at once, a local cloud
-(in this process) with one ALB listener forwarding to it, and a load generator process that
-measures, for 3 seconds each, the most requests per second it gets with 32 connections, then
-p50/p99 latency at fixed rates of 300 and 1000 requests per second — directly to the backend and
-through the listener; then, when nginx is installed, the same through an nginx reverse proxy of
-ours (a temporary configuration, a loopback port, stopped by its pid) to give the ratio in one run.
-Prints tables and writes ``benchmarks/results/listener_overhead.json``. The load generation lives
-in ``load.py``.
+Needs ``apt-get install -y wrk nginx`` (Debian's packages; the benchmark says so and stops
+without them). On loopback only and bounded:
 
-Usage: ``python benchmarks/listener_overhead.py [--seconds 3] [--no-nginx]``
+- the backend is nginx answering ``ok`` from memory; in front of it, in the same nginx worker,
+  nginx as a reverse proxy (keep-alive upstream), and a local ALB listener of a fresh local
+  cloud (``bgkit local up``, a process of its own) forwarding to the same backend;
+- **throughput**: wrk with 32 connections for ``--seconds`` each, directly, through nginx and
+  through the listener, one after the other: requests/s, p50, p99;
+- **latency at a fixed rate**: wrk paced by its Lua script (``wrk.py``: a schedule a connection,
+  coordinated omission corrected, the client's own lateness reported) at ``--rate`` requests/s;
+- **busy control plane**: the listener's latency at the same rate, idle and then while 8 threads
+  call the local cloud's API (ELBv2 describe calls, as approval panels poll), in the same run.
+
+Beside every row the machine's CPU share is recorded: the whole machine's, ours (wrk, nginx, the
+local cloud) and the other processes'; and the load average before and after. Prints tables and
+the goals of issue 22 beside the figures, writes ``benchmarks/results/listener_overhead.json``.
+
+Usage: ``python benchmarks/listener_overhead.py [--seconds 5] [--rate 200]``
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import platform
-import shutil
-import socket
-import subprocess
-import sys
-import tempfile
+import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import load
+import engines
+import goals
+import wrk
+from cloud import Cloud, fresh_cloud
 
 RESULTS = Path(__file__).parent / "results" / "listener_overhead.json"
-LISTENER_PORT = 8001
-CONCURRENCY = load.CONCURRENCY
+CONNECTIONS = 32
+API_THREADS = 8
 
 
-# -- the benchmark ---------------------------------------------------------------------------
-
-
-def measure(url: str, seconds: float) -> dict[str, Any]:
-    return load.run("fixed", url, "--seconds", str(seconds), timeout=60 + 10 * seconds)
-
-
-NGINX_CONF = """\
-worker_processes 1;
-daemon off;
-pid {tmp}/nginx.pid;
-error_log {tmp}/error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-    access_log off;
-    client_body_temp_path {tmp}/body;
-    proxy_temp_path {tmp}/proxy;
-    fastcgi_temp_path {tmp}/fastcgi;
-    uwsgi_temp_path {tmp}/uwsgi;
-    scgi_temp_path {tmp}/scgi;
-    upstream backend {{ server 127.0.0.1:{backend}; keepalive 32; }}
-    server {{
-        listen 127.0.0.1:{port};
-        location / {{
-            proxy_pass http://backend;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-        }}
-    }}
-}}
-"""
-
-
-@contextlib.contextmanager
-def nginx_to(backend_port: int) -> Iterator[tuple[str, str] | None]:
-    """nginx as a reverse proxy to the backend, as a process of ours with its configuration in
-    a temporary directory (one worker, like the local cloud's one process; keep-alive to the
-    backend); its URL and version, or ``None`` when nginx is not installed."""
-    binary = shutil.which("nginx") or (
-        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
-    )
-    if binary is None:
-        yield None
-        return
-    version = subprocess.run([binary, "-v"], capture_output=True, text=True).stderr.strip()
-    with tempfile.TemporaryDirectory() as tmp:
-        port = free_port()
-        conf = Path(tmp) / "nginx.conf"
-        conf.write_text(NGINX_CONF.format(tmp=tmp, backend=backend_port, port=port))
-        nginx = subprocess.Popen([binary, "-p", tmp, "-e", f"{tmp}/error.log", "-c", str(conf)])
-        try:
-            deadline = time.monotonic() + 10
-            while not port_answers(port):
-                if nginx.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"nginx did not start: {(Path(tmp) / 'error.log').read_text()}"
-                    )
-                time.sleep(0.05)
-            yield f"http://127.0.0.1:{port}/", version.removeprefix("nginx version: ")
-        finally:
-            nginx.terminate()  # fast shutdown of the master and its worker
-            nginx.wait(10)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def port_answers(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-def listener_to(backend_port: int, state_dir: str) -> tuple[Any, str]:
-    """A running local cloud with one listener forwarding to the backend, and its URL."""
-    from bgkit.local.server import LocalCloud, port_is_free
-    from bgkit.local.services.elbv2.models import PROVISIONING_SECONDS
-
-    offset = next(o for o in range(30000, 60000, 97) if port_is_free(o + LISTENER_PORT))
-    cloud = LocalCloud(state_dir, port=0, listener_offset=offset)
-    cloud.start()
-    ec2, elb = cloud.client("ec2"), cloud.client("elbv2")
+def listener(cloud: Cloud, backend_port: int) -> str:
+    """One load balancer with a listener on port 80 forwarding to the backend; its URL."""
+    kit = cloud.kit()
+    ec2, elb = kit.client("ec2"), kit.client("elbv2")
     subnets = ec2.describe_subnets()["Subnets"]
     zones = {s["AvailabilityZone"]: s["SubnetId"] for s in subnets}
     lb = elb.create_load_balancer(Name="bench", Subnets=list(zones.values())[:2])
+    lb_arn = lb["LoadBalancers"][0]["LoadBalancerArn"]
     group = elb.create_target_group(
         Name="bench-1", Protocol="HTTP", Port=80, VpcId=subnets[0]["VpcId"], TargetType="ip"
     )["TargetGroups"][0]["TargetGroupArn"]
     elb.register_targets(TargetGroupArn=group, Targets=[{"Id": "127.0.0.1", "Port": backend_port}])
-    cloud.clock.advance(PROVISIONING_SECONDS)
+    deadline = time.monotonic() + 30
+    while elb.describe_load_balancers(LoadBalancerArns=[lb_arn])["LoadBalancers"][0]["State"][
+        "Code"
+    ] != "active":  # fmt: skip
+        if time.monotonic() > deadline:
+            raise TimeoutError("the load balancer did not become active")
+        time.sleep(0.05)
     elb.create_listener(
-        LoadBalancerArn=lb["LoadBalancers"][0]["LoadBalancerArn"],
+        LoadBalancerArn=lb_arn,
         Protocol="HTTP",
-        Port=LISTENER_PORT,
+        Port=80,
         DefaultActions=[{"Type": "forward", "TargetGroupArn": group}],
     )
-    url = f"http://127.0.0.1:{offset + LISTENER_PORT}/"
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:  # served within one reconciliation
-        if any(row["serving"] for c in cloud.components for row in getattr(c, "status", list)()):
-            break
-        time.sleep(0.01)
-    return cloud, url
+    while not engines.port_answers(cloud.listener_offset + 80):
+        if time.monotonic() > deadline:
+            raise TimeoutError("the listener did not serve")
+        time.sleep(0.02)
+    return cloud.url(80)
+
+
+class ApiCallers:
+    """``count`` threads calling the local cloud's API in a loop, each with its own client."""
+
+    def __init__(self, cloud: Cloud, count: int) -> None:
+        self.kit, self.count = cloud.kit(), count
+        self.calls = self.errors = 0
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def _run(self) -> None:
+        elb = self.kit.client("elbv2")
+        arn = elb.describe_load_balancers()["LoadBalancers"][0]["LoadBalancerArn"]
+        group = elb.describe_target_groups()["TargetGroups"][0]["TargetGroupArn"]
+        calls = (
+            lambda: elb.describe_load_balancers(LoadBalancerArns=[arn]),
+            lambda: elb.describe_target_health(TargetGroupArn=group),
+            lambda: elb.describe_listeners(LoadBalancerArn=arn),
+            lambda: elb.describe_target_groups(LoadBalancerArn=arn),
+        )
+        number = 0
+        while not self._stop.is_set():
+            try:
+                calls[number % len(calls)]()
+                self.calls += 1
+            except Exception:  # counted: a refused or failed call is still load
+                self.errors += 1
+            number += 1
+
+    def __enter__(self) -> ApiCallers:
+        self._began = time.monotonic()
+        self._threads = [threading.Thread(target=self._run, daemon=True) for _ in range(self.count)]
+        for thread in self._threads:
+            thread.start()
+        time.sleep(0.5)  # every thread calling before the measurement starts
+        self.calls = self.errors = 0
+        self._began = time.monotonic()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.elapsed = time.monotonic() - self._began
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(30)
+
+
+def measured(meter: engines.CpuMeter, run: Any, *args: Any) -> dict[str, Any]:
+    meter.start()
+    figures = run(*args)
+    figures["cpu"] = meter.stop()
+    return figures
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=3.0)
-    parser.add_argument("--no-nginx", action="store_true", help="skip the nginx comparison")
+    parser.add_argument("--seconds", type=float, default=5.0, help="seconds a row")
+    parser.add_argument("--rate", type=float, default=200.0, help="requests a second, paced rows")
+    parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
+    missing = [name for name, found in (("wrk", wrk.binary()), ("nginx", engines.nginx_binary()))
+               if found is None]  # fmt: skip
+    if missing:
+        raise SystemExit(f"{' and '.join(missing)} not installed: apt-get install -y wrk nginx")
 
-    backend = subprocess.Popen(
-        [sys.executable, load.__file__, "backend"], stdout=subprocess.PIPE, text=True
-    )
-    nginx: dict[str, Any] | None = None
-    nginx_version = None
-    try:
-        assert backend.stdout is not None
-        port = int(backend.stdout.readline())
-        with tempfile.TemporaryDirectory() as state_dir:
-            cloud, url = listener_to(port, state_dir)
-            try:
-                direct = measure(f"http://127.0.0.1:{port}/", args.seconds)
-                through = measure(url, args.seconds)
-            finally:
-                cloud.stop()
-        if not args.no_nginx:
-            with nginx_to(port) as proxy:
-                if proxy is not None:
-                    nginx_url, nginx_version = proxy
-                    nginx = measure(nginx_url, args.seconds)
-    finally:
-        backend.terminate()
-        backend.wait(10)
+    before = {**engines.machine_load(), "others_busy_share": engines.idle_share()}
+    began = time.monotonic()
+    with engines.nginx() as proxy, fresh_cloud(60.0) as cloud:
+        urls = {
+            "direct": f"http://127.0.0.1:{proxy.backend_port}/",
+            "nginx": f"http://127.0.0.1:{proxy.proxy_port}/",
+            "listener": listener(cloud, proxy.backend_port),
+        }
+        meter = engines.CpuMeter([os.getpid(), cloud.pid()])
+        for url in urls.values():  # warm: connections, pools, first-request paths
+            wrk.closed(url, 1, CONNECTIONS)
+        closed = {k: measured(meter, wrk.closed, u, args.seconds, CONNECTIONS)
+                  for k, u in urls.items()}  # fmt: skip
+        paced = {k: measured(meter, wrk.paced, u, args.rate, args.seconds)
+                 for k, u in urls.items()}  # fmt: skip
+        idle = measured(meter, wrk.paced, urls["listener"], args.rate, args.seconds)
+        with ApiCallers(cloud, API_THREADS) as callers:
+            busy = measured(meter, wrk.paced, urls["listener"], args.rate, args.seconds)
+        busy["api_calls_per_s"] = round(callers.calls / callers.elapsed, 1)
+        busy["api_errors"] = callers.errors
+    after = engines.machine_load()
 
-    print(f"{'run':<10} {'direct rps':>11} {'p50':>7} {'p99':>7}   {'listener rps':>12} "
-          f"{'p50':>7} {'p99':>7}   {'added p50/p99 (ms)':>18}  errors")  # fmt: skip
-    for run in direct:
-        d, t = direct[run], through[run]
-        added = f"{t['p50_ms'] - d['p50_ms']:+.2f} / {t['p99_ms'] - d['p99_ms']:+.2f}"
-        print(
-            f"{run:<10} {d['rps']:>11.0f} {d['p50_ms']:>7.2f} {d['p99_ms']:>7.2f}   "
-            f"{t['rps']:>12.0f} {t['p50_ms']:>7.2f} {t['p99_ms']:>7.2f}   {added:>18}  "
-            f"{d['errors']}/{t['errors']}"
-        )
-    if nginx is None:
-        print("nginx: not installed, no comparison (apt-get install nginx to have one)")
-    else:
-        print(f"\nagainst {nginx_version} as reverse proxy (1 worker, keep-alive upstream):")
-        print(f"{'run':<10} {'nginx rps':>11} {'p50':>7} {'p99':>7}   {'added p50/p99 (ms)':>18}"
-              f"   {'listener/nginx rps':>18} {'added p50':>10}")  # fmt: skip
-        for run in direct:
-            d, n, t = direct[run], nginx[run], through[run]
-            added = f"{n['p50_ms'] - d['p50_ms']:+.2f} / {n['p99_ms'] - d['p99_ms']:+.2f}"
-            ratio_added = (t["p50_ms"] - d["p50_ms"]) / max(n["p50_ms"] - d["p50_ms"], 1e-3)
-            print(
-                f"{run:<10} {n['rps']:>11.0f} {n['p50_ms']:>7.2f} {n['p99_ms']:>7.2f}   "
-                f"{added:>18}   {t['rps'] / n['rps']:>18.2f} {ratio_added:>9.1f}x"
-            )
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(
-        json.dumps(
-            {
-                "seconds": args.seconds,
-                "concurrency": CONCURRENCY,
-                "cpus": os.cpu_count(),
-                "python": platform.python_version(),
-                "direct": direct,
-                "listener": through,
-                "nginx": nginx,
-                "nginx_version": nginx_version,
-            },
-            indent=2,
-        )
-        + "\n"
-    )
-    print(f"written to {RESULTS}")
+    result = {
+        "seconds": args.seconds,
+        "rate": args.rate,
+        "connections": CONNECTIONS,
+        "api_threads": API_THREADS,
+        "python": platform.python_version(),
+        "nginx_version": proxy.version,
+        "machine": {"before": before, "after": after},
+        "wall_seconds": round(time.monotonic() - began, 1),
+        "closed": closed,
+        "paced": paced,
+        "control_plane": {"idle": idle, "busy": busy},
+    }
+    print_tables(result)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"written to {args.out}")
+
+
+def print_tables(result: dict[str, Any]) -> None:
+    machine = result["machine"]
+    print(f"machine: {machine['before']['cpus']} CPUs, load average "
+          f"{machine['before']['loadavg_1min']} before, {machine['after']['loadavg_1min']} after; "
+          f"other processes kept {machine['before']['others_busy_share']:.0%} of the CPUs busy "
+          "before the run")  # fmt: skip
+    header = f"{'':<10} {'rps':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}   " \
+             f"{'CPU: machine · ours · others':>28}"  # fmt: skip
+
+    def row(name: str, figures: dict[str, Any], extra: str = "") -> None:
+        cpu = figures["cpu"]
+        shares = f"{cpu['machine_busy']:>10.0%} · {cpu['ours']:>4.0%} · {cpu['others']:>4.0%}"
+        print(f"{name:<10} {figures['rps']:>9.0f} {figures['p50_ms']:>8.2f} "
+              f"{figures['p99_ms']:>8.2f} {figures['errors']:>7}   {shares}{extra}")  # fmt: skip
+
+    print(f"\n{result['connections']} connections, as fast as they go (wrk, "
+          f"{result['seconds']:g} s a row):")  # fmt: skip
+    print(header)
+    for name, figures in result["closed"].items():
+        row(name, figures)
+    print(f"\nfixed {result['rate']:g} requests/s (wrk paced; client lag p99 beside):")
+    print(header)
+    for name, figures in result["paced"].items():
+        row(name, figures, f"   lag {figures['lag_p99_ms']:.2f} ms")
+    plane = result["control_plane"]
+    print(f"\nlistener at {result['rate']:g} requests/s, control plane idle and while "
+          f"{result['api_threads']} threads call the API ({plane['busy']['api_calls_per_s']:g} "
+          "calls/s):")  # fmt: skip
+    print(header)
+    row("idle", plane["idle"])
+    row("busy", plane["busy"])
+    print()
+    goals.show(goals.listener_goals(result))
 
 
 if __name__ == "__main__":

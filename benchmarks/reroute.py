@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import tempfile
 import time
@@ -63,38 +64,48 @@ def reroutes(kit: Any, world: Any, count: int) -> list[dict[str, Any]]:
     done = []
     for number in range(count):
         green = "rev-a" if number % 2 == 0 else "rev-b"
+        began = time.monotonic()  # this cycle's window opens: blue alone answers now
         deployment = wt.create_deployment(kit, revisions[green], f"reroute {number}")
         wait_status(codedeploy, deployment, "Ready")
         sent = time.monotonic()
         codedeploy.continue_deployment(deploymentId=deployment, deploymentWaitType="READY_WAIT")
         t0 = time.monotonic()
         wait_status(codedeploy, deployment, "Succeeded")
+        time.sleep(0.5)  # the old revision's last answers come back within this cycle
         done.append(
-            {"deployment": deployment, "green": f"fizzbuzz/{green}", "t0": t0, "sent": sent}
-        )
-        time.sleep(0.5)  # let the old revision's answers drain from the log's point of view
+            {"deployment": deployment, "green": f"fizzbuzz/{green}", "t0": t0, "sent": sent,
+             "began": began, "ended": time.monotonic()}
+        )  # fmt: skip
         print(f"  reroute {number + 1}/{count}: {deployment} → {green}", flush=True)
     return done
 
 
 def latencies(log: list[list], cycles: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """First and last green answer after each ``t0`` (ms), from the load's log."""
+    """First and last green answer after each ``t0`` (ms), from the load's log.
+
+    Each cycle's window is its own: the requests started from just before its deployment was
+    created to the end of its cycle (its deployment succeeded and the old revision's last
+    answers came back), so no request of another cycle — the previous cycle's green is this
+    one's blue — is counted in it.
+    """
     measured = []
-    for index, cycle in enumerate(cycles):
+    for cycle in cycles:
         t0 = cycle["t0"]
-        end = cycles[index + 1]["t0"] - 0.2 if index + 1 < len(cycles) else float("inf")
-        window = [r for r in log if t0 - 1.0 <= r[0] < end]
+        window = [r for r in log if cycle["began"] <= r[0] < cycle["ended"]]
         green = [r for r in window if r[3] == cycle["green"]]
-        not_green = [r for r in window if r[3] != cycle["green"]]
+        # a request without an answer (status 0) is a failure, counted apart, never blue
+        blue = [r[0] for r in window if r[2] != 0 and r[3] != cycle["green"]]
         first = min(r[0] for r in green)
-        after_last_other = [
-            r[0] for r in green if not not_green or r[0] > max(x[0] for x in not_green)
-        ]
+        last_blue = max(blue, default=float("-inf"))
+        after_last_blue = [r[0] for r in green if r[0] > last_blue]
         measured.append(
             {
                 **cycle,
                 "first_ms": round((first - t0) * 1000, 2),
-                "last_ms": round((min(after_last_other) - t0) * 1000, 2),
+                # None: blue answered up to the cycle's end (the switch never completed)
+                "last_ms": (
+                    round((min(after_last_blue) - t0) * 1000, 2) if after_last_blue else None
+                ),
                 "call_ms": round((t0 - cycle["sent"]) * 1000, 2),
                 "first_from_call_ms": round((first - cycle["sent"]) * 1000, 2),
                 "failed": sum(1 for r in window if r[2] != 200),
@@ -107,6 +118,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reroutes", type=int, default=20)
     parser.add_argument("--rate", type=int, default=400, help="requests a second on port 80")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--log", type=Path, help="also write the cycles and every request here")
     args = parser.parse_args()
     facts = machine()
     began = time.monotonic()
@@ -123,9 +136,13 @@ def main() -> None:
             stop.touch()
             traffic.wait(limit + 30)
         log = json.loads(out.read_text())
+    if args.log is not None:
+        args.log.write_text(json.dumps({"cycles": cycles, "log": log}))
     measured = latencies(log, cycles)
     first = [m["first_ms"] for m in measured]
-    last = [m["last_ms"] for m in measured]
+    last = [m["last_ms"] for m in measured if m["last_ms"] is not None]
+    unfinished = len(measured) - len(last)
+    last = last or [float("nan")]
     failed = sum(1 for r in log if r[2] != 200)
     call = [m["call_ms"] for m in measured]
     from_call = [m["first_from_call_ms"] for m in measured]
@@ -135,16 +152,17 @@ def main() -> None:
         "(ContinueDeployment's own round trip)": call,
         "(first green answer from the call sent)": from_call,
     }
+    note = f"; {unfinished} with blue still answering at the cycle's end" if unfinished else ""
     print(f"\n{len(measured)} reroutes under {args.rate} requests/s on port 80 "
-          f"({len(log)} requests, {failed} failed), clock {CLOCK:g}×")  # fmt: skip
+          f"({len(log)} requests, {failed} failed), clock {CLOCK:g}×{note}")  # fmt: skip
     print(f"{'from ContinueDeployment returning to':<38} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
     for name, values in rows.items():
         print(
             f"{name:<38} {statistics.median(values):>8.1f} {load.percentile(values, 0.99):>8.1f} "
             f"{max(values):>8.1f}"
         )
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(
         json.dumps(
             {
                 **facts,
@@ -152,6 +170,8 @@ def main() -> None:
                 "rate": args.rate,
                 "requests": len(log),
                 "failed_requests": failed,
+                "unfinished_switches": unfinished,
+                "loadavg_1min_after": round(os.getloadavg()[0], 2),
                 "wall_seconds": round(time.monotonic() - began, 1),
                 "first_ms": {
                     "p50": round(statistics.median(first), 2),
@@ -181,7 +201,7 @@ def main() -> None:
         )
         + "\n"
     )
-    print(f"written to {RESULTS}")
+    print(f"written to {args.out}")
 
 
 if __name__ == "__main__":

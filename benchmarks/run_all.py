@@ -1,5 +1,7 @@
 """Every benchmark, one after the other (``make bench``): each prints its table and writes its
-JSON under ``benchmarks/results/``. Bounded (a few minutes in all) and on loopback only.
+JSON under ``benchmarks/results/``; last, the goals of issue 22 beside the figures measured
+(``goals.py``). Bounded (a few minutes in all) and on loopback only. The listener benchmark needs
+``apt-get install -y wrk nginx``.
 
 Usage: ``python benchmarks/run_all.py [name ...]`` (names: walkthrough, reroute, listener_overhead,
 footprint; default all)
@@ -11,6 +13,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import goals
 
 HERE = Path(__file__).parent
 BENCHMARKS = ("walkthrough", "reroute", "listener_overhead", "footprint")
@@ -29,6 +33,8 @@ def main() -> None:
         print(f"({name}: {time.monotonic() - began:.0f} s)", flush=True)
         if done.returncode != 0:
             failed.append(name)
+    print("\n== goals ==", flush=True)
+    goals.show(goals.all_goals())
     if failed:
         raise SystemExit(f"failed: {', '.join(failed)}")
 
