@@ -4,12 +4,16 @@
 request`, :meth:`AlbMetrics.elb_answer`): a dictionary update, no store write. The counts of a
 local minute are kept per metric and dimensions until :meth:`AlbMetrics.flush` writes them as
 ``MetricDatum`` shapes of ``AWS/ApplicationELB`` through :func:`cloudwatch.models.put_datums` —
-a closed minute at once, the current minute at most once a wall second — so a data plane in
-another process could send the same datums with ``PutMetricData``. Names, units and dimensions are
+a closed minute at once, the current minute at most once a wall second unless the local clock
+has moved :data:`FLUSH_LOCAL` seconds since (a fast clock: then every pass, so an alarm evaluated
+at a minute's end misses at most the last pass's requests) — so a data plane in another process
+could send the same datums with ``PutMetricData``. Once a local minute the flush also samples the
+targets of each target group a listener or rule forwards to: HealthyHostCount and
+UnHealthyHostCount per ``TargetGroup`` with ``LoadBalancer``. Names, units and dimensions are
 AWS's (docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-
 metrics.html): RequestCount, HTTPCode_Target_2XX…5XX_Count and TargetResponseTime (seconds) per
-``TargetGroup`` with ``LoadBalancer`` and per ``LoadBalancer``; HTTPCode_ELB_5XX_Count and
-HTTPCode_ELB_502/503/504_Count per ``LoadBalancer``.
+``TargetGroup`` with ``LoadBalancer`` and per ``LoadBalancer``; HTTPCode_ELB_4XX_Count,
+HTTPCode_ELB_5XX_Count and HTTPCode_ELB_502/503/504_Count per ``LoadBalancer``.
 """
 
 from __future__ import annotations
@@ -24,10 +28,20 @@ from bgkit.local.services.cloudwatch.models import (
     region_partition,
     target_group_dimension,
 )
+from bgkit.local.services.elbv2.models import (
+    LISTENER,
+    RULE,
+    TARGET,
+    TARGET_HEALTH,
+    forwarded_groups,
+    target_key,
+)
 from bgkit.local.store import Store
 
 #: wall seconds between two flushes of the current minute
 FLUSH_EVERY = 1.0
+#: local seconds after which the current minute is flushed whatever the wall time
+FLUSH_LOCAL = 5.0
 Key = tuple[str, float, str, str, tuple[tuple[str, str], ...]]
 
 
@@ -37,6 +51,8 @@ class AlbMetrics:
     def __init__(self) -> None:
         self._counts: dict[Key, list[Any]] = {}
         self._flushed = 0.0
+        self._flushed_local = float("-inf")
+        self._sampled: float | None = None  # the local minute the targets were last sampled
 
     def _add(
         self,
@@ -79,18 +95,56 @@ class AlbMetrics:
             self.elb_answer(now, lb_arn, status)
 
     def elb_answer(self, now: float, lb_arn: str, status: int) -> None:
-        """An answer the load balancer gave itself (``503`` without a target, ``502``, ``504``)."""
+        """An answer the load balancer gave itself: ``503`` without a target, ``502``, ``504``,
+        or a ``4xx`` to a request it could not take (HTTPCode_ELB_4XX_Count)."""
         partition = region_partition(lb_arn)
         dims = (("LoadBalancer", load_balancer_dimension(lb_arn)),)
-        self._add(partition, now, "HTTPCode_ELB_5XX_Count", "Count", dims, 1.0)
+        self._add(partition, now, f"HTTPCode_ELB_{status // 100}XX_Count", "Count", dims, 1.0)
         if status in (502, 503, 504):
             self._add(partition, now, f"HTTPCode_ELB_{status}_Count", "Count", dims, 1.0)
 
+    def sample_hosts(self, store: Store, now: float) -> None:
+        """Count the healthy and unhealthy targets of each target group a listener or rule of a
+        load balancer forwards to (a sample of the minute ``now`` is in)."""
+        listeners = {item["ListenerArn"]: item for item in store.list(None, LISTENER)}
+        users = [(item["LoadBalancerArn"], item["DefaultActions"]) for item in listeners.values()]
+        for rule in store.list(None, RULE):
+            owner = listeners.get(rule.get("_listener_arn"))
+            if owner is not None:
+                users.append((owner["LoadBalancerArn"], rule["Actions"]))
+        pairs = {(lb, tg) for lb, actions in users for tg in forwarded_groups(actions)}
+        counts: dict[str, list[float]] = {tg: [0.0, 0.0] for _, tg in pairs}
+        for target in store.list(None, TARGET):
+            group = target["TargetGroupArn"]
+            if group not in counts or target.get("_deregistered_at") is not None:
+                continue
+            key = target_key(group, target["Id"], target["Port"])
+            partition = region_partition(group)
+            checked = store.get(partition, TARGET_HEALTH, key) if partition else None
+            if checked is None or checked.get("_checked_at", 0.0) < target.get(
+                "_registered_at", 0.0
+            ):
+                continue  # still in its first health check: neither
+            if checked["State"] == "healthy":
+                counts[group][0] += 1
+            elif checked["State"] == "unhealthy":
+                counts[group][1] += 1
+        for lb, tg in sorted(pairs):
+            dims = (("LoadBalancer", load_balancer_dimension(lb)),
+                    ("TargetGroup", target_group_dimension(tg)))  # fmt: skip
+            healthy, unhealthy = counts[tg]
+            self._add(region_partition(lb), now, "HealthyHostCount", "Count", dims, healthy)
+            self._add(region_partition(lb), now, "UnHealthyHostCount", "Count", dims, unhealthy)
+
     def flush(self, store: Store, now: float) -> None:
-        """Write what was counted: closed minutes always, the current one once a wall second."""
+        """Write what was counted: closed minutes always, the current one once a wall second
+        (or every :data:`FLUSH_LOCAL` local seconds); sample the targets once a local minute."""
         minute = now - now % 60
+        if self._sampled != minute:
+            self._sampled = minute
+            self.sample_hosts(store, now)
         wall = time.monotonic()
-        current = wall - self._flushed >= FLUSH_EVERY
+        current = wall - self._flushed >= FLUSH_EVERY or now - self._flushed_local >= FLUSH_LOCAL
         chosen = [k for k in self._counts if k[1] < minute or current]
         if not chosen:
             return
@@ -112,4 +166,4 @@ class AlbMetrics:
         for partition, datums in by_partition.items():
             put_datums(store, partition, ELB_NAMESPACE, datums, now)
         if current:
-            self._flushed = wall
+            self._flushed, self._flushed_local = wall, now
