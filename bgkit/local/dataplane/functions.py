@@ -25,6 +25,11 @@ watched by a task of the loop that polls it every :data:`POLL` wall seconds:
   (``FunctionError: Unhandled``). What runs on the local clock are the waits *around* functions:
   retries of failed asynchronous invocations (``ASYNC_RETRY_DELAYS`` of the models), and the
   hooks' one-hour timeout;
+- the process is a tree, as a task's is (:mod:`bgkit.local.trees`): started with a token of its
+  own, recorded in the store with the invocation (owner ``lambda:<request id>``), so what the
+  function started — even in a session of its own — is ended when it ends (``SIGTERM``, then
+  ``SIGKILL``) or when the local cloud stops, and ``down`` and ``reset`` end a tree that a
+  local cloud killed or hung left behind; stopping reaps the processes it killed;
 - at most ``CONCURRENCY`` (of the models) run at once; ``Event``
   invocations wait their turn in the queue.
 
@@ -44,7 +49,7 @@ import base64
 import contextlib
 import json
 import logging
-import subprocess
+import secrets
 import sys
 import time
 import zipfile
@@ -63,9 +68,10 @@ from bgkit.local.dataplane.invocation import (
     ms,
     peak_rss_kb,
     read_output,
+    reap,
     unzip,
 )
-from bgkit.local.dataplane.processes import Exit, TaskProcess
+from bgkit.local.dataplane.processes import Exit, Orphans, TaskProcess
 from bgkit.local.services.awslambda.models import (
     ASYNC_RETRY_DELAYS,
     AWAITED,
@@ -78,8 +84,10 @@ from bgkit.local.services.awslambda.models import (
 )
 
 log = logging.getLogger("bgkit.local.functions")
-#: wall seconds :meth:`FunctionsDataPlane.stop` waits for each killed process to exit
-REAP_TIMEOUT = 5.0
+#: what an invocation's process is recorded as running for (``lambda:<request id>``)
+OWNER = "lambda:"
+#: wall seconds between ``SIGTERM`` and ``SIGKILL`` to what an invocation left running
+GRACE = 2.0
 
 #: wall seconds between two looks at a running invocation
 POLL = 0.02
@@ -101,6 +109,7 @@ class FunctionsDataPlane(Component):
         self._watchers: dict[str, asyncio.Task[None]] = {}
         self._finished: dict[str, asyncio.Event] = {}
         self._launching: set[str] = set()
+        self._orphans = Orphans(GRACE)
 
     # -- the Component contract ----------------------------------------------------------------
 
@@ -110,10 +119,16 @@ class FunctionsDataPlane(Component):
         for partition, record in self._records():
             if record["state"] == "Running":
                 self._resume(partition, record)
+        held = {run.process.token for run in self._running.values()}
+        for row in host.store.processes():  # trees of invocations that ended: what is left
+            if row["owner"].startswith(OWNER) and row["token"] not in held:
+                self._orphans.add(row)
+        self._sweep()
 
     async def reconcile(self) -> None:
         if self._host is None:
             return
+        self._sweep()
         now = self._host.clock.now()
         for partition, record in self._records():
             if len(self._running) >= CONCURRENCY:
@@ -154,7 +169,7 @@ class FunctionsDataPlane(Component):
         for run in self._running.values():
             run.process.kill()
         children = [run.process for run in self._running.values() if run.process.popen]
-        await asyncio.gather(*(asyncio.to_thread(_reap, child) for child in children))
+        await asyncio.gather(*(asyncio.to_thread(reap, child) for child in children))
         self._running.clear()
         self._watchers.clear()
 
@@ -236,6 +251,7 @@ class FunctionsDataPlane(Component):
                 0,
                 directory / "output.log",
                 code_dir,
+                token=secrets.token_hex(8),
             )
         except (OSError, zipfile.BadZipFile, ValueError) as error:
             self._launching.discard(key)
@@ -265,11 +281,15 @@ class FunctionsDataPlane(Component):
             state="Running",
             pid=process.pid,
             pid_start=process.start,
+            pid_token=process.token,
             started=now_wall,
             deadline=run.deadline,
             log=run.lines,
         )
-        self._save(partition, record)
+        with self._host.store.transaction():  # the process is recorded with the invocation
+            self._host.store.add_process(process.token or "", process.pid, process.start,
+                                         OWNER + key)  # fmt: skip
+            self._save(partition, record)
         self._running[key] = run
         self._watchers[key] = asyncio.create_task(self._watch(run))
 
@@ -279,8 +299,9 @@ class FunctionsDataPlane(Component):
         directory = self._root / "invocations" / key
         try:
             process = TaskProcess.adopt(
-                record["pid"], record.get("pid_start"), 0, directory / "output.log"
-            )
+                record["pid"], record.get("pid_start"), 0, directory / "output.log",
+                record.get("pid_token"),
+            )  # fmt: skip
         except (ProcessLookupError, KeyError):
             if (directory / "result.json").exists():
                 ended = TaskProcess(0, None, 0, directory / "output.log", exit=Exit(None))
@@ -361,10 +382,21 @@ class FunctionsDataPlane(Component):
         at = ms(self._host.clock.now())
         run.lines.append([at, f"START RequestId: {run.key} Version: $LATEST"])
 
+    def _sweep(self) -> None:
+        """Signal what is left of the trees of ended invocations; forget those wholly gone."""
+        assert self._host is not None
+        for token in self._orphans.sweep():
+            self._host.store.remove_process(token)
+
     def _finish(self, run: Run, timed_out: bool) -> None:
-        """Record how an invocation ended (see the transition table of the models)."""
+        """Record how an invocation ended (see the transition table of the models); what its
+        process started and left running is ended (``SIGTERM``, then ``SIGKILL``)."""
         self._running.pop(run.key, None)
         self._watchers.pop(run.key, None)
+        process = run.process
+        if process.token is not None:
+            self._orphans.add({"token": process.token, "pid": process.pid,
+                               "start": process.start, "owner": OWNER + run.key})  # fmt: skip
         record = self._record(run.partition, run.key)
         if record is None:
             return
@@ -445,17 +477,9 @@ class FunctionsDataPlane(Component):
                     attempt=record["attempt"] + 1,
                     not_before=self._host.clock.now() + delay,
                 )
-        for name in ("pid", "pid_start", "deadline"):
+        for name in ("pid", "pid_start", "pid_token", "deadline"):
             record.pop(name, None)
         self._save(partition, record)
         done = self._finished.get(key)
         if done is not None and record["state"] in FINISHED:
             done.set()
-
-
-def _reap(process: TaskProcess, timeout: float = REAP_TIMEOUT) -> None:
-    """Wait for a killed child to exit, so that it is reaped (``SIGKILL`` ends it at once; a
-    process in uninterruptible sleep past ``timeout`` is left to the system)."""
-    assert process.popen is not None
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.popen.wait(timeout)

@@ -3,14 +3,17 @@
 What :mod:`.functions` needs to start and watch one invocation, apart from the component's
 bookkeeping: the :class:`Run` it watches, the code unzipped once a package (:func:`unzip`, run off
 the event loop), the ``context.json`` facts and the environment Lambda sets (:func:`facts`,
-:func:`environment`), and the output lines read as they come (:func:`read_output`).
+:func:`environment`), the output lines read as they come (:func:`read_output`), and a killed
+process reaped (:func:`reap`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import io
 import shutil
+import subprocess
 import uuid
 import zipfile
 from dataclasses import dataclass, field
@@ -32,6 +35,7 @@ __all__ = [
     "ms",
     "peak_rss_kb",
     "read_output",
+    "reap",
     "unzip",
 ]
 
@@ -154,3 +158,15 @@ def read_output(run: Run, now_ms: int, final: bool = False) -> None:
     for line in fresh.decode("utf-8", "replace").splitlines():
         if len(run.lines) < MAX_LOG_LINES:
             run.lines.append([at, line.rstrip("\r")])
+
+
+#: wall seconds :func:`reap` waits for a killed process to exit
+REAP_TIMEOUT = 5.0
+
+
+def reap(process: TaskProcess, timeout: float = REAP_TIMEOUT) -> None:
+    """Wait for a killed child to exit, so that it is reaped (``SIGKILL`` ends it at once; a
+    process in uninterruptible sleep past ``timeout`` is left to the system)."""
+    assert process.popen is not None
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.popen.wait(timeout)

@@ -156,7 +156,7 @@ class RuntimeDataPlane(Component):
             log.info("adopted task %s (pid %d)", task["taskArn"], process.pid)
         adopted = {item.process.token for item in self._running.values()}
         for row in host.store.processes():  # what no task holds now: ended
-            if row["token"] not in adopted:
+            if ":task/" in row["owner"] and row["token"] not in adopted:  # tasks' trees only
                 self._orphans.add(row)
         self._sweep()
 
