@@ -21,6 +21,7 @@ English change this script
     python scripts/japanese.py --store [NN]    # regenerate, then store outputs (to NN)
     python scripts/japanese.py --store --only 12   # run them all, store notebook 12 alone
     python scripts/japanese.py --translated    # the current English markdown counts as translated
+    python scripts/japanese.py --translated --only 10   # ... of notebook 10 alone
 """
 
 from __future__ import annotations
@@ -168,8 +169,12 @@ def navigation(paths: list[Path], index: int, titles: list[str]) -> str:
     )
 
 
-def update(check: bool, translated: bool = False) -> tuple[list[str], list[str]]:
-    """Regenerate (or with ``check`` only compare); return what changed and what is left."""
+def update(
+    check: bool, translated: bool = False, only: str | None = None
+) -> tuple[list[str], list[str]]:
+    """Regenerate (or with ``check`` only compare); return what changed and what is left.
+    ``translated``: record the current English markdown as translated — of every notebook, or
+    of the notebook numbered ``only``."""
     sources = json.loads(SOURCES.read_text()) if SOURCES.exists() else {}
     english_paths = notebook_paths(ENGLISH)
     paths = [JAPANESE / p.name for p in english_paths]
@@ -178,7 +183,7 @@ def update(check: bool, translated: bool = False) -> tuple[list[str], list[str]]
         english = nbformat.read(english_path, as_version=4)
         japanese = nbformat.read(path, as_version=4) if path.exists() else None
         mine = sources.setdefault(path.stem, {})
-        if translated:
+        if translated and only in (None, path.name[:2]):
             mine.clear()
             mine.update({c.id: digest(c.source) for c in body(english) if c.cell_type != "code"})
         cells, left = merge(english, japanese, mine, path.stem)
@@ -254,13 +259,13 @@ def store(last: str | None, only: str | None = None) -> int:
 
 def main(argv: list[str]) -> int:
     check = "--check" in argv
-    stale, todo = update(check, translated="--translated" in argv)
+    only = argv[argv.index("--only") + 1] if "--only" in argv else None
+    stale, todo = update(check, translated="--translated" in argv, only=only)
     for name in stale:
         print(("out of date: " if check else "updated: ") + name)
     for line in todo:
         print("to do: " + line)
     if "--store" in argv:
-        only = argv[argv.index("--only") + 1] if "--only" in argv else None
         numbers = [a for a in argv if a.isdigit() and a != only]
         return store(numbers[0] if numbers else None, only)
     return 1 if check and (stale or todo) else 0
