@@ -15,7 +15,10 @@ Routes:
 
 Environment: ``PORT`` (default 80; 0 lets the system choose, the log says which),
 ``HOST`` (default ``0.0.0.0`` as in a container; the local cloud sets ``127.0.0.1``) and
-``REVISION`` (default ``fizzbuzz``), shown on the page and in the ``Server`` header.
+``REVISION`` (default ``fizzbuzz``), shown on the page and in the ``Server`` header, and
+``FAIL_PERCENT`` (default 0): the share of requests, in percent, answered ``500`` instead —
+spread evenly (with 20, every fifth), ``/health`` never — a bad release whose tasks stay healthy
+that a CloudWatch alarm on the target group's 5xx catches (notebook 11).
 
 It logs one line a request to standard output, as a container would, and stops cleanly — exit
 status 0 — on ``SIGTERM`` (what ECS sends to stop a task) or ``SIGINT``.
@@ -135,10 +138,13 @@ class Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128  # the default 5 drops connections in a burst of health checks
 
-    def __init__(self, address: tuple[str, int], revision: str) -> None:
+    def __init__(self, address: tuple[str, int], revision: str, fail_percent: int = 0) -> None:
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         self.revision = revision
+        self.fail_percent = fail_percent
+        self._answered = 0
+        self._counting = threading.Lock()
         self.stopping = threading.Event()
         self._busy = 0
         self._idle = threading.Condition()
@@ -159,6 +165,14 @@ class Server(ThreadingHTTPServer):
         with self._idle:
             self._busy -= 1
             self._idle.notify_all()
+
+    def fails_next(self) -> bool:
+        """Whether the next request is one of the ``fail_percent`` that answer 500 (the n-th
+        fails when ``n × percent`` reaches a new hundred: an exact, even share)."""
+        with self._counting:
+            self._answered += 1
+            n, p = self._answered, self.fail_percent
+            return n * p // 100 > (n - 1) * p // 100
 
     def drain(self, timeout: float) -> bool:
         """Wait until no request is in flight, at most ``timeout`` seconds; ``True`` if none is."""
@@ -202,6 +216,8 @@ class Handler(BaseHTTPRequestHandler):
             return 200, "text/html; charset=utf-8", page(self.server.revision)
         if path == "/health":
             return 200, text, "ok"
+        if self.server.fail_percent and self.server.fails_next():
+            return 500, text, "this revision fails some of its requests (FAIL_PERCENT)"
         if path == "/fizzbuzz" or (path.startswith("/fizzbuzz/") and path.count("/") == 2):
             arg = path[len("/fizzbuzz/") :]
             if not arg:
@@ -238,18 +254,19 @@ class Handler(BaseHTTPRequestHandler):
         log(f'{client} - - [{self.log_date_time_string()}] {format % args} "{agent}"')
 
 
-def serve(host: str, port: int, revision: str) -> int:
+def serve(host: str, port: int, revision: str, fail_percent: int = 0) -> int:
     """Serve until ``SIGTERM`` or ``SIGINT``, then stop cleanly.
 
     Args:
         host: the address to listen on.
         port: the port to listen on (0: one the system chooses).
         revision: the revision's name.
+        fail_percent: the share of requests answered 500, in percent.
 
     Returns:
         The exit status, 0.
     """
-    server = Server((host, port), revision)
+    server = Server((host, port), revision, fail_percent)
 
     def stop(signum: int, frame: object) -> None:
         if not server.stopping.is_set():
@@ -282,8 +299,12 @@ def main() -> int:
     except ValueError:
         log(APP + ": PORT must be a port number from 0 to 65535, not " + repr(raw_port))
         return 2
+    raw_fail = os.environ.get("FAIL_PERCENT", "0") or "0"
+    if not (raw_fail.isascii() and raw_fail.isdigit()) or int(raw_fail) > 100:
+        log(APP + ": FAIL_PERCENT must be a whole number from 0 to 100, not " + repr(raw_fail))
+        return 2
     try:
-        return serve(host, port, revision)
+        return serve(host, port, revision, int(raw_fail))
     except OSError as exc:
         log(APP + ": cannot listen on " + host + ":" + str(port) + ": " + str(exc))
         return 1

@@ -58,7 +58,7 @@ def load_template(name: str) -> dict[str, Any]:
         The parsed JSON.
 
     Raises:
-        ValueError: there is no such template.
+        ValueError: there is no such template, or ``fail_percent`` is not for it.
     """
     if name not in TEMPLATES:
         raise ValueError(
@@ -112,6 +112,7 @@ def task_definition(
     region: str,
     revision: str | None = None,
     stream_prefix: str = "ecs",
+    fail_percent: int = 0,
 ) -> dict[str, Any]:
     """A task definition ready for ``ecs.register_task_definition(**d)``.
 
@@ -124,12 +125,14 @@ def task_definition(
         region: the region of the log group.
         revision: the revision's name, which FizzBuzz shows; ``None`` means the template's name.
         stream_prefix: the prefix of the log streams (``<prefix>/app/<task id>``).
+        fail_percent: FizzBuzz only: the share of its requests, in percent, that answer 500
+            (``FAIL_PERCENT``, a bad release for notebook 11); 0 leaves the template as it is.
 
     Returns:
         The keyword arguments of ``RegisterTaskDefinition``.
 
     Raises:
-        ValueError: there is no such template.
+        ValueError: there is no such template, or ``fail_percent`` is not for it.
     """
     values = {
         "FAMILY": family,
@@ -142,4 +145,11 @@ def task_definition(
     template = load_template(name)
     if "{{FIZZBUZZ_SOURCE}}" in json.dumps(template):
         values["FIZZBUZZ_SOURCE"] = app_source("fizzbuzz")
-    return fill(template, values)
+    filled = fill(template, values)
+    if fail_percent:
+        if name != "fizzbuzz" or not 0 < fail_percent <= 100:
+            raise ValueError(f"fail_percent is FizzBuzz's, from 1 to 100; not {fail_percent} "
+                             f"for {name}")  # fmt: skip
+        environment = filled["containerDefinitions"][0]["environment"]
+        environment.append({"name": "FAIL_PERCENT", "value": str(fail_percent)})
+    return filled
