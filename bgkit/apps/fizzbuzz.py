@@ -212,12 +212,12 @@ class Handler(BaseHTTPRequestHandler):
 
     def _route(self, path: str) -> tuple[int, str, str]:
         text = "text/plain; charset=utf-8"
-        if path == "/":
-            return 200, "text/html; charset=utf-8", page(self.server.revision)
         if path == "/health":
             return 200, text, "ok"
         if self.server.fail_percent and self.server.fails_next():
             return 500, text, "this revision fails some of its requests (FAIL_PERCENT)"
+        if path == "/":
+            return 200, "text/html; charset=utf-8", page(self.server.revision)
         if path == "/fizzbuzz" or (path.startswith("/fizzbuzz/") and path.count("/") == 2):
             arg = path[len("/fizzbuzz/") :]
             if not arg:

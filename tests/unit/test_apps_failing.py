@@ -27,6 +27,7 @@ def test_fail_percent_answers_an_even_share_with_500_and_health_stays_ok(
     assert Counter(statuses) == {200: 15, 500: 5}
     assert statuses[3::4] == [500] * 5  # every fourth
     assert all(app.get("/health")[0] == 200 for _ in range(8))
+    assert Counter(app.get("/")[0] for _ in range(8)) == {200: 6, 500: 2}  # the page too
 
 
 def test_without_fail_percent_nothing_fails(start: Callable[..., Running]) -> None:  # noqa: F811
