@@ -10,10 +10,18 @@
 - :func:`plot_traffic`, :func:`plot_topology` — each returns a new matplotlib ``Figure``.
 - Gradual shifts: :func:`schedule_frame`, :func:`steps_frame`, :func:`share_frame`,
   :func:`plot_shift`.
+- A deployment stopped by an alarm: :func:`alarm_metric_frame`, :func:`alarm_states_frame`,
+  :func:`deployment_events_frame`, :func:`plot_alarm`.
 """
 
 from __future__ import annotations
 
+from bgkit.observe.alarm import (
+    alarm_metric_frame,
+    alarm_states_frame,
+    deployment_events_frame,
+    plot_alarm,
+)
 from bgkit.observe.frames import (
     deployment_frame,
     deployment_status,
@@ -31,13 +39,17 @@ from bgkit.observe.traffic import Pages, Probe, compare_ports, fetch, probe, sum
 __all__ = [
     "Pages",
     "Probe",
+    "alarm_metric_frame",
+    "alarm_states_frame",
     "compare_ports",
+    "deployment_events_frame",
     "deployment_frame",
     "deployment_status",
     "deployment_task_sets_frame",
     "deployments_frame",
     "fetch",
     "listeners_frame",
+    "plot_alarm",
     "plot_shift",
     "plot_topology",
     "plot_traffic",

@@ -17,6 +17,8 @@ notebook                 functions
 04 CodeDeploy            :func:`application`, :func:`deployment_group`
 05/06 deployments        :func:`create_deployment`, :func:`wait_deployment`
 08 gradual shifts        :func:`wait_green_weight`
+11 alarm rollback        :mod:`.alarms`: :func:`alarm_name`, :func:`target_group_dimensions`,
+                         :func:`alarm_state`, :func:`wait_alarm`
 09 ECS built-in          :mod:`.builtin`: :func:`infrastructure_role`, :func:`listener_rules`,
                          :func:`builtin_service`, :func:`wait_builtin_service`,
                          :func:`deploy_builtin`, :func:`wait_service_deployment`
@@ -31,6 +33,7 @@ spellings. The functions above make the same requests for the notebooks that com
 from __future__ import annotations
 
 from bgkit.walkthrough import existing, hooks, tags
+from bgkit.walkthrough.alarms import alarm_name, alarm_state, target_group_dimensions, wait_alarm
 from bgkit.walkthrough.builtin import (
     awaiting_hook,
     builtin_service,
@@ -82,6 +85,8 @@ __all__ = [
     "RunFirst",
     "Step",
     "WaitTimeout",
+    "alarm_name",
+    "alarm_state",
     "application",
     "appspec",
     "awaiting_hook",
@@ -117,9 +122,11 @@ __all__ = [
     "service",
     "service_deployment",
     "tags",
+    "target_group_dimensions",
     "target_groups",
     "task_definition",
     "task_execution_role",
+    "wait_alarm",
     "wait_builtin_service",
     "wait_deployment",
     "wait_green_weight",

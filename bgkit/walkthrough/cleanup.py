@@ -5,8 +5,8 @@ A resource is the kit's when it carries ``bgkit:kit=bgkit`` and ``bgkit:prefix=<
 :func:`created_resources` lists them, service by service, with plain describe/list calls;
 :func:`clean_up` deletes them in dependency order (deployments, service, cluster, load balancer,
 target groups, security group, roles, log group — and notebook 10's Lambda function with its log
-group, notebook 12's pipeline and its versioned bucket, every object version first); run it twice
-and the second run finds nothing.
+group, notebook 11's CloudWatch alarm, notebook 12's pipeline and its versioned bucket, every
+object version first); run it twice and the second run finds nothing.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 from botocore.exceptions import ClientError
 
+from bgkit.walkthrough.alarms import our_alarms
 from bgkit.walkthrough.naming import names
 from bgkit.walkthrough.progress import Step, poll
 from bgkit.walkthrough.tags import PREFIX, is_ours
@@ -232,6 +233,7 @@ def created_resources(kit: Any) -> pd.DataFrame:
     rows += [("ec2", "security group", g["GroupName"]) for g in _security_groups(kit)]
     rows += [("iam", "role", name) for name in _roles(kit)]
     rows += [("logs", "log group", name) for name in _log_groups(kit)]
+    rows += [("cloudwatch", "alarm", name) for name in _safely(lambda: our_alarms(kit))]
     functions = _safely(lambda: _functions(kit))
     rows += [("lambda", "function", name) for name in functions]
     rows += [("logs", "log group", name) for name in _function_logs(kit, functions)]
@@ -264,6 +266,11 @@ def clean_up(kit: Any, timeout: float = 600.0) -> pd.DataFrame:
         _empty_bucket(kit, name)
         kit.client("s3").delete_bucket(Bucket=name)
         deleted.append(("s3", "bucket", name))
+
+    alarms = _safely(lambda: our_alarms(kit))
+    if alarms:
+        kit.client("cloudwatch").delete_alarms(AlarmNames=alarms)
+        deleted += [("cloudwatch", "alarm", name) for name in alarms]
 
     for _, _, app in _safely(lambda: list(_applications(kit))):
         groups = codedeploy.list_deployment_groups(applicationName=app)["deploymentGroups"]

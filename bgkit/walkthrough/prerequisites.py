@@ -244,6 +244,7 @@ def task_definition(
     *,
     revision: str | None = None,
     with_bug: bool = False,
+    fail_percent: int = 0,
 ) -> dict[str, Any]:
     """A revision of the ``<prefix>-web`` family running ``app`` (``nginx`` or ``fizzbuzz``).
 
@@ -255,6 +256,7 @@ def task_definition(
         execution_role_arn: the task execution role.
         revision: the revision's name (FizzBuzz shows it); default ``app``.
         with_bug: put a bug in FizzBuzz (15 says Fizz) — for the rollback notebook.
+        fail_percent: FizzBuzz answers that share of its requests with 500 — for notebook 11.
     """
     ecs = kit.client("ecs")
     family = names(kit).family
@@ -272,6 +274,7 @@ def task_definition(
         log_group=names(kit).log_group,
         region=kit.settings.region,
         revision=revision,
+        fail_percent=fail_percent,
     )
     if with_bug:
         text = json.dumps(definition)
