@@ -20,6 +20,8 @@ scoped.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 __all__ = [
     "ACTIONS",
     "ATTACHED_POLICIES",
@@ -28,6 +30,7 @@ __all__ = [
     "IMPLIED",
     "PANEL",
     "PASSED_ROLES",
+    "READ_VERBS",
     "ROLE_ACTIONS",
     "boundary_arn",
     "boundary_document",
@@ -248,6 +251,21 @@ _OWN_ROLE_ACTIONS = (
 _IAM_READS = ("iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListRoles", "iam:SimulateCustomPolicy")
 
 
+#: read-only verbs whose actions a participant policy grants by wildcard (``ecs:Describe*``), so
+#: that it stays within IAM's 6,144 characters of a managed policy
+READ_VERBS = ("BatchGet", "Describe", "Get", "List")
+
+
+def _reads_by_verb(actions: Iterable[str]) -> list[str]:
+    """``actions`` with each read (``service:Describe…``) folded into ``service:Describe*``."""
+    folded = set()
+    for action in actions:
+        service, name = action.split(":", 1)
+        verb = next((v for v in READ_VERBS if name.startswith(v)), None)
+        folded.add(f"{service}:{verb}*" if verb else action)
+    return sorted(folded)
+
+
 def boundary_arn(account: str = "*") -> str:
     """The ARN of the workshop's permissions boundary (``*``: in any account, as a pattern)."""
     return f"arn:aws:iam::{account}:policy/{BOUNDARY_NAME}"
@@ -287,7 +305,7 @@ def policy_document(prefix: str | None = None, *, boundary: str | None = None) -
     boundary = boundary or boundary_arn()
     roles = f"arn:aws:iam::*:role/{prefix}-*"
     bounded = {"ArnEquals": {"iam:PermissionsBoundary": boundary}}
-    others = [a for a in ACTIONS if not a.startswith("iam:")]
+    others = _reads_by_verb(a for a in ACTIONS if not a.startswith("iam:"))
     return {
         "Version": "2012-10-17",
         "Statement": [
