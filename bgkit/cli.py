@@ -36,18 +36,25 @@ def local() -> None:
 @click.option("--state-dir", type=click.Path(), help="state and task logs [BGKIT_STATE_DIR]")
 @click.option("--listener-offset", type=int, help="host port = offset + listener port [10000]")
 @click.option("--clock", type=float, help="clock speed, 60 = a minute a second [BGKIT_CLOCK, 1]")
+@click.option(
+    "--no-default-vpc",
+    is_flag=True,
+    help="regions without a default VPC, as many AWS accounts [BGKIT_LOCAL_DEFAULT_VPC=0]",
+)
 @click.option("--foreground", is_flag=True, help="serve from this process until Ctrl-C")
 def up(
     port: int | None,
     state_dir: str | None,
     listener_offset: int | None,
     clock: float | None,
+    no_default_vpc: bool,
     foreground: bool,
 ) -> None:
     """Start the local cloud and wait until it answers."""
     settings = _settings(
-        local_port=port, state_dir=state_dir, listener_offset=listener_offset, clock=clock
-    )
+        local_port=port, state_dir=state_dir, listener_offset=listener_offset, clock=clock,
+        local_default_vpc=False if no_default_vpc else None,
+    )  # fmt: skip
     if foreground:
         from bgkit.local.__main__ import main as serve
 
@@ -102,6 +109,9 @@ def status() -> None:
             f"  task {task_id}  pid {task['pid']}  port {task['host_port']}  "
             f"{task['state']}  log {task['log_path']}"
         )
+    problem = next((task["log_problem"] for task in tasks if task.get("log_problem")), None)
+    if problem:
+        click.echo(f"task logs:       {problem}")
 
 
 @local.command()
@@ -170,6 +180,12 @@ def logs(task: str | None, lines: int) -> None:
         click.echo(f"==> task {path.stem} ({path}) <==")
         for line in path.read_text(errors="replace").splitlines()[-lines:]:
             click.echo(line)
+    if files:
+        from bgkit.local.dataplane.processes import log_disk_full
+
+        problem = log_disk_full(folder)
+        if problem:
+            click.echo(f"bgkit: {problem}", err=True)
 
 
 @main.command()

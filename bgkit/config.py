@@ -31,7 +31,10 @@ ENVIRONMENT = {
     "prefix": "BGKIT_PREFIX",
     "lang": "BGKIT_LANG",
     "permissions_boundary": "BGKIT_PERMISSIONS_BOUNDARY",
+    "local_default_vpc": "BGKIT_LOCAL_DEFAULT_VPC",
 }
+#: how BGKIT_LOCAL_DEFAULT_VPC may be spelled
+BOOLEANS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 
 
 def project_dir(start: Path | None = None) -> Path:
@@ -63,6 +66,9 @@ class Settings:
     #: the ARN of the permissions boundary the walkthrough gives the roles it creates (a workshop
     #: participant's, from ``bgkit workshop setup``); ``None``: roles without a boundary
     permissions_boundary: str | None = None
+    #: whether the local cloud gives each region a default VPC (``False``: none, as in many AWS
+    #: accounts; the walkthrough then makes a small VPC of its own)
+    local_default_vpc: bool = True
 
     def __post_init__(self) -> None:
         if self.target not in TARGETS:
@@ -135,6 +141,10 @@ class Settings:
 
 def _convert(name: str, kind: Any, raw: Any, source: str) -> Any:
     kind = str(kind)
+    if kind.startswith("bool"):
+        if str(raw).strip().lower() not in BOOLEANS:
+            raise ConfigError(f"{source} must be 1 or 0 (true or false), not {raw!r}")
+        return BOOLEANS[str(raw).strip().lower()]
     try:
         if kind.startswith("int"):
             return int(raw)

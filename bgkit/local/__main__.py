@@ -16,6 +16,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--state-dir", required=True)
     parser.add_argument("--listener-offset", type=int, default=10000)
     parser.add_argument("--clock", type=float, default=1.0)
+    parser.add_argument("--no-default-vpc", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO,
@@ -24,7 +25,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         cloud = LocalCloud(
-            args.state_dir, port=args.port, listener_offset=args.listener_offset, clock=args.clock
+            args.state_dir,
+            port=args.port,
+            listener_offset=args.listener_offset,
+            clock=args.clock,
+            default_vpc=not args.no_default_vpc,
         )
         cloud.serve_forever()
     except LocalCloudError as error:

@@ -294,6 +294,7 @@ def server_arguments(settings: Settings) -> list[str]:
         "--state-dir", str(settings.state_dir),
         "--listener-offset", str(settings.listener_offset),
         "--clock", str(settings.clock),
+        *([] if settings.local_default_vpc else ["--no-default-vpc"]),
     ]  # fmt: skip
 
 

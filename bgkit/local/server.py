@@ -53,6 +53,7 @@ from bgkit.local.process import (  # noqa: F401  (re-exported: the local cloud's
 from bgkit.local.provider import RequestContext
 from bgkit.local.services import providers as make_providers
 from bgkit.local.services.awslambda.models import AWAITED
+from bgkit.local.services.ec2.models import DEFAULT_VPC_META
 from bgkit.local.services.elbv2.listeners import OFFSET_META
 from bgkit.local.services.iam.authorization import authorize
 from bgkit.local.store import DiskFullError, Store, is_disk_full
@@ -89,6 +90,8 @@ class LocalCloud:
         clock: speed of the local clock (60 = a minute a second).
         dataplane: run the data plane (listeners, tasks); ``False`` leaves the control plane
             alone, for tests of the API that must not race health checks or processes.
+        default_vpc: give each region a default VPC when EC2 first touches it; ``False``
+            starts regions without one, as many AWS accounts are.
     """
 
     def __init__(
@@ -99,12 +102,14 @@ class LocalCloud:
         listener_offset: int = 10000,
         clock: float = 1.0,
         dataplane: bool = True,
+        default_vpc: bool = True,
     ) -> None:
         self.state_dir = prepare_state_dir(Path(state_dir))
         self.port = port
         self.listener_offset = listener_offset
         self.store = Store(self.state_dir / STATE_FILE)
         self.store.set_meta(OFFSET_META, listener_offset)  # ELBv2 refuses ports it cannot serve
+        self.store.set_meta(DEFAULT_VPC_META, default_vpc)  # regions EC2 has not set up yet
         self.clock = Clock(self.store, speed=clock)
         self.ids = Ids(self.store)
         self.providers = make_providers()

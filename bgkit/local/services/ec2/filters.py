@@ -21,15 +21,35 @@ from bgkit.local.tagging import merge
 Getter = Callable[[dict[str, Any]], Iterable[Any]]
 
 #: resource types EC2 names in DescribeTags, by id prefix and by record kind
-RESOURCE_TYPES = {"vpc": "vpc", "subnet": "subnet", "sg": "security-group"}
-KINDS = {"vpc": "vpc", "subnet": "subnet", "sg": "security-group"}
+RESOURCE_TYPES = {
+    "vpc": "vpc",
+    "subnet": "subnet",
+    "sg": "security-group",
+    "igw": "internet-gateway",
+    "rtb": "route-table",
+}
+KINDS = {
+    "vpc": "vpc",
+    "subnet": "subnet",
+    "sg": "security-group",
+    "igw": "internet-gateway",
+    "rtb": "route-table",
+}
 NOT_FOUND = {
     "vpc": ("InvalidVpcID.NotFound", "The vpc ID '{}' does not exist"),
     "subnet": ("InvalidSubnetID.NotFound", "The subnet ID '{}' does not exist"),
     "sg": ("InvalidGroup.NotFound", "The security group '{}' does not exist"),
+    "igw": ("InvalidInternetGatewayID.NotFound", "The internetGateway ID '{}' does not exist"),
+    "rtb": ("InvalidRouteTableID.NotFound", "The routeTable ID '{}' does not exist"),
 }
 RESERVED_TAG_PREFIX = "aws:"
-KEYS = {"vpc": "VpcId", "subnet": "SubnetId", "security-group": "GroupId"}
+KEYS = {
+    "vpc": "VpcId",
+    "subnet": "SubnetId",
+    "security-group": "GroupId",
+    "internet-gateway": "InternetGatewayId",
+    "route-table": "RouteTableId",
+}
 
 
 def field(name: str) -> Getter:
@@ -249,6 +269,27 @@ ZONE_FILTERS: dict[str, Getter] = {
     "group-name": field("GroupName"),
     "network-border-group": field("NetworkBorderGroup"),
     "opt-in-status": field("OptInStatus"),
+}
+GATEWAY_FILTERS: dict[str, Getter] = {
+    "internet-gateway-id": field("InternetGatewayId"),
+    "attachment.vpc-id": lambda r: [a["VpcId"] for a in r["Attachments"]],
+    "attachment.state": lambda r: [a["State"] for a in r["Attachments"]],
+    "owner-id": field("OwnerId"),
+}
+ROUTE_TABLE_FILTERS: dict[str, Getter] = {
+    "route-table-id": field("RouteTableId"),
+    "vpc-id": field("VpcId"),
+    "owner-id": field("OwnerId"),
+    "association.main": lambda r: [a.get("Main", False) for a in r["Associations"]] or [False],
+    "association.subnet-id": lambda r: [a.get("SubnetId") for a in r["Associations"]],
+    "association.route-table-association-id": lambda r: [
+        a["RouteTableAssociationId"] for a in r["Associations"]
+    ],
+    "association.route-table-id": lambda r: [a["RouteTableId"] for a in r["Associations"]],
+    "route.destination-cidr-block": lambda r: [x.get("DestinationCidrBlock") for x in r["Routes"]],
+    "route.gateway-id": lambda r: [x.get("GatewayId") for x in r["Routes"]],
+    "route.origin": lambda r: [x.get("Origin") for x in r["Routes"]],
+    "route.state": lambda r: [x.get("State") for x in r["Routes"]],
 }
 TAG_FILTERS: dict[str, Getter] = {
     "resource-id": field("ResourceId"),

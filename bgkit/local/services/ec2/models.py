@@ -1,9 +1,11 @@
-"""What every region of the local cloud's EC2 has from the start.
+"""What every region of the local cloud's EC2 has from the start, and what others read of it.
 
-A region has three availability zones ``<region>a/b/c``, a default VPC (``172.31.0.0/16``) with one
-default subnet in each zone, and the VPC's ``default`` security group. They are made lazily, the
-first time a call touches the region, inside that call's transaction: every region name works and
-regions stay apart.
+A region has three availability zones ``<region>a/b/c`` and, unless the local cloud was started
+without default VPCs (``LocalCloud(default_vpc=False)``, ``bgkit local up --no-default-vpc``), a
+default VPC (``172.31.0.0/16``) with one default subnet in each zone, an internet gateway, the
+main route table routing ``0.0.0.0/0`` to it, and the VPC's ``default`` security group. They are
+made lazily, the first time a call touches the region, inside that call's transaction: every
+region name works and regions stay apart.
 
 Records (read directly by the ELBv2 and ECS providers, so their shapes are botocore's):
 
@@ -11,23 +13,34 @@ Records (read directly by the ELBv2 and ECS providers, so their shapes are botoc
 - kind ``subnet``, keyed by ``SubnetId``: the EC2 ``Subnet`` shape;
 - kind ``security-group``, keyed by ``GroupId``: the EC2 ``SecurityGroup`` shape;
 - kind ``security-group-rule``, keyed by ``SecurityGroupRuleId``: the ``SecurityGroupRule`` shape
-  (the rules a group's ``IpPermissions`` and ``IpPermissionsEgress`` are drawn from).
+  (the rules a group's ``IpPermissions`` and ``IpPermissionsEgress`` are drawn from);
+- route tables, internet gateways and VPC attributes: see :mod:`.network`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from bgkit.errors import ServiceError
 from bgkit.local.provider import RequestContext
-from bgkit.local.services.ec2.rules import add_default_rules, new_group
+from bgkit.local.services.ec2.network import DEFAULT_GROUP, make_default_vpc
 
-VPC_CIDR = "172.31.0.0/16"
-SUBNET_CIDRS = ("172.31.0.0/20", "172.31.16.0/20", "172.31.32.0/20")
+__all__ = [
+    "DEFAULT_GROUP",
+    "DEFAULT_VPC_META",
+    "default_subnets",
+    "default_vpc",
+    "ensure_defaults",
+    "no_default_vpc",
+    "region_code",
+    "zones",
+]
+
 ZONE_LETTERS = ("a", "b", "c")
-#: 4096 addresses in a /20, less the five AWS reserves in every subnet
-SUBNET_FREE_ADDRESSES = 4091
-DEFAULT_GROUP = "default"
-DEFAULT_GROUP_DESCRIPTION = "default VPC security group"
+#: the store's setting (``LocalCloud(default_vpc=…)``): whether a region gets a default VPC
+DEFAULT_VPC_META = "ec2_default_vpc"
+#: a region's record saying its defaults were made (or, without default VPCs, not made)
+REGION_SETUP = "ec2-region-setup"
 
 #: compass words that AWS abbreviates to one letter in zone ids (``southeast`` → ``se``)
 _COMPASS = {"north": "n", "south": "s", "east": "e", "west": "w", "central": "c"}
@@ -74,70 +87,44 @@ def zones(region: str) -> list[dict[str, Any]]:
 
 
 def ensure_defaults(ctx: RequestContext) -> None:
-    """Make the region's default VPC, subnets and security group unless they exist."""
-    if any(vpc.get("IsDefault") for vpc in ctx.records("vpc").list()):
+    """Make the region's default VPC, subnets, security group, internet gateway and main route
+    table the first time an EC2 call touches the region — unless the local cloud was started
+    without default VPCs (:data:`DEFAULT_VPC_META` false), as many AWS accounts have none.
+
+    Either way the region is then set up for good: a default VPC deleted later stays deleted.
+    """
+    setup = ctx.records(REGION_SETUP)
+    if setup.get("defaults") is not None:
         return
-    vpc_id = f"vpc-{ctx.ids.hex('vpc', 17)}"
-    vpc = {
-        "VpcId": vpc_id,
-        "CidrBlock": VPC_CIDR,
-        "State": "available",
-        "DhcpOptionsId": f"dopt-{ctx.ids.hex('dopt', 17)}",
-        "InstanceTenancy": "default",
-        "IsDefault": True,
-        "OwnerId": ctx.account,
-        "CidrBlockAssociationSet": [
-            {
-                "AssociationId": f"vpc-cidr-assoc-{ctx.ids.hex('vpc-cidr-assoc', 17)}",
-                "CidrBlock": VPC_CIDR,
-                "CidrBlockState": {"State": "associated"},
-            }
-        ],
-        "BlockPublicAccessStates": {"InternetGatewayBlockMode": "off"},
-        "Tags": [],
-    }
-    ctx.records("vpc").put(vpc_id, vpc)
-    for zone, cidr in zip(zones(ctx.region), SUBNET_CIDRS, strict=True):
-        subnet_id = f"subnet-{ctx.ids.hex('subnet', 17)}"
-        ctx.records("subnet").put(
-            subnet_id,
-            {
-                "SubnetId": subnet_id,
-                "SubnetArn": ctx.arn("ec2", f"subnet/{subnet_id}"),
-                "VpcId": vpc_id,
-                "State": "available",
-                "AvailabilityZone": zone["ZoneName"],
-                "AvailabilityZoneId": zone["ZoneId"],
-                "CidrBlock": cidr,
-                "AvailableIpAddressCount": SUBNET_FREE_ADDRESSES,
-                "DefaultForAz": True,
-                "MapPublicIpOnLaunch": True,
-                "MapCustomerOwnedIpOnLaunch": False,
-                "AssignIpv6AddressOnCreation": False,
-                "Ipv6CidrBlockAssociationSet": [],
-                "Ipv6Native": False,
-                "EnableDns64": False,
-                "OwnerId": ctx.account,
-                "PrivateDnsNameOptionsOnLaunch": {
-                    "HostnameType": "ip-name",
-                    "EnableResourceNameDnsARecord": False,
-                    "EnableResourceNameDnsAAAARecord": False,
-                },
-                "BlockPublicAccessStates": {"InternetGatewayBlockMode": "off"},
-                "Tags": [],
-            },
-        )
-    group = new_group(ctx, DEFAULT_GROUP, DEFAULT_GROUP_DESCRIPTION, vpc_id, [])
-    add_default_rules(ctx, group, self_reference=True)
+    made = any(vpc.get("IsDefault") for vpc in ctx.records("vpc").list())
+    if not made and ctx.store.get_meta(DEFAULT_VPC_META, True):
+        make_default_vpc(ctx, zones(ctx.region))
+        made = True
+    setup.put("defaults", {"DefaultVpc": made})
+
+
+def no_default_vpc(ctx: RequestContext) -> ServiceError:
+    """EC2's refusal of a call that needs the default VPC in a region that has none."""
+    return ServiceError(
+        "VPCIdNotSpecified",
+        f"No default VPC for this user. {ctx.region} has none: name a VPC (VpcId) or subnets, "
+        "or create a default VPC with CreateDefaultVpc",
+    )
 
 
 def default_vpc(ctx: RequestContext) -> dict[str, Any]:
     """The region's default VPC record (the ``Vpc`` shape), made first if need be.
 
     Other providers (ELBv2, ECS) call this to place resources when the caller names no VPC.
+
+    Raises:
+        ServiceError: ``VPCIdNotSpecified`` when the region has no default VPC.
     """
     ensure_defaults(ctx)
-    return next(vpc for vpc in ctx.records("vpc").list() if vpc.get("IsDefault"))
+    found = next((vpc for vpc in ctx.records("vpc").list() if vpc.get("IsDefault")), None)
+    if found is None:
+        raise no_default_vpc(ctx)
+    return found
 
 
 def default_subnets(ctx: RequestContext) -> list[dict[str, Any]]:

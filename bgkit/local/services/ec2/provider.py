@@ -1,4 +1,4 @@
-"""The local cloud's EC2: the VPC basics a blue/green walkthrough needs.
+"""The local cloud's EC2: the networking a blue/green walkthrough needs, and its neighbours.
 
 Each region has its default VPC, three default subnets and the ``default`` security group from the
 start (see :mod:`bgkit.local.services.ec2.models`). Callers describe them, make security groups,
@@ -41,12 +41,15 @@ from bgkit.local.services.ec2.groups import (
     revoke,
     rule_not_found,
 )
+from bgkit.local.services.ec2.interfaces import InterfaceOperations
 from bgkit.local.services.ec2.models import (
     DEFAULT_GROUP,
     default_subnets,
     default_vpc,
     zones,
 )
+from bgkit.local.services.ec2.routes import RouteOperations
+from bgkit.local.services.ec2.vpcs import VpcOperations
 from bgkit.local.services.elbv2.models import security_group_in_use
 from bgkit.local.tagging import merge
 
@@ -57,8 +60,9 @@ MAX_TAGS = 50
 MAX_NAME = 255
 
 
-class Ec2Provider(Provider):
-    """EC2's VPC basics: VPCs, subnets, zones, security groups and their rules, tags."""
+class Ec2Provider(VpcOperations, RouteOperations, InterfaceOperations, Provider):
+    """EC2's networking: VPCs, subnets, zones, internet gateways, route tables, network
+    interfaces, security groups and their rules, tags."""
 
     service: ClassVar[str] = "ec2"
 
@@ -309,8 +313,8 @@ def _check_group_text(value: str, member: str) -> None:
 
 
 def _id_of(record: dict[str, Any]) -> str:
-    """The id of a VPC, subnet or security group record."""
-    for member in ("GroupId", "SubnetId", "VpcId"):
+    """The id of a VPC, subnet, security group, route table or internet gateway record."""
+    for member in ("GroupId", "SubnetId", "RouteTableId", "InternetGatewayId", "VpcId"):
         if member in record:
             return record[member]
     raise KeyError("not a VPC, subnet or security group record")
@@ -323,7 +327,8 @@ def _taggable(ctx: RequestContext, resource_id: str) -> tuple[Any, dict[str, Any
         raise ServiceError(
             "InvalidID",
             f"The ID '{resource_id}' is not valid; the local cloud tags VPCs (vpc-…), "
-            "subnets (subnet-…) and security groups (sg-…)",
+            "subnets (subnet-…), security groups (sg-…), internet gateways (igw-…) and route "
+            "tables (rtb-…)",
         )
     records = ctx.records(KINDS[prefix])
     code, message = NOT_FOUND[prefix]
