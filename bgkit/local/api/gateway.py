@@ -191,6 +191,8 @@ class Gateway:
         request_id = self.request_id()
         scope = CREDENTIAL.search(http.headers.get("authorization", ""))
         if scope is None:
+            scope = self._unsigned(http)
+        if scope is None:
             return _unauthenticated(http, request_id)
         service_name = self.signing_names.get(scope["service"])
         model = self.models(service_name) if service_name is not None else None
@@ -227,6 +229,25 @@ class Gateway:
             return serialize_error(model, _internal_failure(), request_id, operation, protocol)
         self.after_change()
         return _Answered(model, service_name, operation, result, request_id, protocol)
+
+    def _unsigned(self, http: HttpRequest) -> dict[str, str] | None:
+        """The scope of an unsigned request to an operation AWS answers unsigned (``authtype``
+        ``none`` in its model: STS's ``AssumeRoleWithWebIdentity`` and ``AssumeRoleWithSAML``,
+        whose token is the only credential), as if signed in us-east-1 by no key; ``None`` for
+        any other unsigned request."""
+        action, version = _query_value(http, "Action"), _query_value(http, "Version")
+        if action is None or version is None:
+            return None
+        for name in self.providers:
+            model = self.models(name)
+            if (
+                model.protocol == "query"
+                and model.api_version == version
+                and action in model.operation_names
+                and model.operation_model(action).auth_type == "none"
+            ):
+                return {"service": model.signing_name, "region": "us-east-1", "key": ""}
+        return None
 
 
 @dataclass

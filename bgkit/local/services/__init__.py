@@ -1,4 +1,4 @@
-"""The services of the local cloud, one package a service (``sts`` is one module).
+"""The services of the local cloud, one package a service.
 
 Each package has ``provider.py``, the operations (see :mod:`bgkit.local.provider` for the
 contract), and ``models.py``, its records, kinds, finders and ARN helpers: the only module other
@@ -26,7 +26,7 @@ def providers() -> dict[str, Provider]:
     from bgkit.local.services.iam.provider import IamProvider
     from bgkit.local.services.logs.provider import LogsProvider
     from bgkit.local.services.s3.provider import S3Provider
-    from bgkit.local.services.sts import StsProvider
+    from bgkit.local.services.sts.provider import StsProvider
 
     classes: tuple[type[Provider], ...] = (
         StsProvider, IamProvider, Ec2Provider, Elbv2Provider, EcsProvider, CodeDeployProvider,

@@ -7,6 +7,13 @@ before the provider answers, and refuses it as the service refuses a caller with
 permission (``AccessDenied``, ``AccessDeniedException``, EC2's ``UnauthorizedOperation``) in
 AWS's wording. The signature is not verified; on loopback the key id is the identity.
 
+A request signed with temporary credentials STS handed out (``ASIA…``, found through
+:mod:`bgkit.local.services.sts.models`) is its session's: an assumed role's session is decided
+on the role's policies and boundary with the session's condition keys and named
+``arn:aws:sts::<account>:assumed-role/<role>/<session>`` in refusals; a session token is the
+user's it was issued to; expired ones are refused with ``ExpiredToken``. ``AssumeRole`` is
+decided on the role it names.
+
 The questions (:func:`questions`) follow the Service Authorization Reference: the operation's
 action (``elasticloadbalancing:`` for ELBv2; S3's operations by the action they need:
 ``HeadObject`` is ``s3:GetObject``); the dependent actions AWS checks behind it — ``iam:PassRole``
@@ -42,6 +49,7 @@ from bgkit.local.services.iam.models import (
     users,
 )
 from bgkit.local.services.iam.users import CALLER
+from bgkit.local.services.sts.models import ASSUMED_ROLE, SIGNED_WITH, live_session
 
 __all__ = ["Question", "authorize", "questions"]
 
@@ -62,7 +70,9 @@ RENAMED = {
 #: S3 operations that need the ``…Version`` action when they name a version
 VERSIONED = {("s3", "GetObject"), ("s3", "HeadObject"), ("s3", "DeleteObject")}
 #: operations that need no permission
-FREE = {("sts", "GetCallerIdentity")}
+FREE = {("sts", "GetCallerIdentity"), ("sts", "GetSessionToken")}
+#: operations decided on the resource a member names rather than on ``*``
+RESOURCE_MEMBER = {("sts", "AssumeRole"): "RoleArn"}
 #: how each service refuses a caller without the permission (its error shapes)
 DENIED = {"ec2": "UnauthorizedOperation", "iam": "AccessDenied", "elbv2": "AccessDenied",
           "s3": "AccessDenied", "sts": "AccessDenied"}  # fmt: skip
@@ -70,7 +80,7 @@ DENIED = {"ec2": "UnauthorizedOperation", "iam": "AccessDenied", "elbv2": "Acces
 TAGGING = {"ecs": "ecs:TagResource", "codedeploy": "codedeploy:TagResource",
            "codepipeline": "codepipeline:TagResource", "logs": "logs:TagResource",
            "lambda": "lambda:TagResource", "elbv2": "elasticloadbalancing:AddTags",
-           "ec2": "ec2:CreateTags"}  # fmt: skip
+           "ec2": "ec2:CreateTags", "sts": "sts:TagSession"}  # fmt: skip
 IAM_TAGGING = {"CreateRole": "iam:TagRole", "CreateUser": "iam:TagUser",
                "CreatePolicy": "iam:TagPolicy"}  # fmt: skip
 #: where a request hands a role to a service: (service, operation) → [(path, principal)]
@@ -125,22 +135,57 @@ def authorize(ctx: RequestContext, access_key_id: str, params: Mapping[str, Any]
     Raises:
         ServiceError: the service's refusal of a caller without the permission.
     """
-    user = user_by_access_key(ctx, access_key_id)
+    ctx.extras[SIGNED_WITH] = access_key_id
+    session = live_session(ctx, access_key_id)
+    if session is not None and session["Type"] == ASSUMED_ROLE:
+        # temporary credentials of a role: decided as the role's, named as the session
+        role = find_role(ctx, session["RoleArn"]) or {"Arn": session["RoleArn"]}
+        _decide(ctx, params, role, session["Arn"], _session_context(ctx, role, session))
+        return
+    if session is not None:
+        # a session token: the user's it was issued to, or the account's (allowed)
+        user = users(ctx).get((session["UserName"] or "").lower())
+    else:
+        user = user_by_access_key(ctx, access_key_id)
     if user is None:
         return
     ctx.extras[CALLER] = user["UserName"]
-    identity, boundary = entity_policies(ctx, user), boundary_policies(ctx, user)
-    principal = _principal_context(ctx, user)
+    _decide(ctx, params, user, user["Arn"], _principal_context(ctx, user))
+
+
+def _decide(
+    ctx: RequestContext,
+    params: Mapping[str, Any],
+    entity: Mapping[str, Any],
+    caller_arn: str,
+    principal: Mapping[str, Any],
+) -> None:
+    """Ask each question of the request of ``entity``'s policies (capped by its boundary);
+    refuse the first denied one, naming the caller by ``caller_arn``."""
+    identity, boundary = entity_policies(ctx, entity), boundary_policies(ctx, entity)
     for question in questions(ctx, params):
         context = {**principal, **question.context}
         decision = bounded_decision(identity, boundary, question.action, question.resource, context)
         if not decision:
             message = not_authorized_message(
-                user["Arn"], question.action, question.resource, decision
+                caller_arn, question.action, question.resource, decision
             )
             raise ServiceError(
                 DENIED.get(ctx.service, "AccessDeniedException"), message, status=403
             )
+
+
+def _session_context(
+    ctx: RequestContext, role: Mapping[str, Any], session: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The global condition keys of a request signed by a role session: the role's ARN as
+    ``aws:PrincipalArn``, ``AROA…:<session>`` as ``aws:userid``, the role's tags overridden by
+    the session's as ``aws:PrincipalTag/…`` (IAM User Guide, *AWS global condition context
+    keys*, *Passing session tags in AWS STS*)."""
+    context = _principal_context(ctx, {**role, "Tags": role.get("Tags", []) + session["Tags"]})
+    del context["aws:username"]
+    context.update({"aws:PrincipalType": "AssumedRole", "aws:userid": session["AssumedRoleId"]})
+    return context
 
 
 def _principal_context(ctx: RequestContext, user: Mapping[str, Any]) -> dict[str, Any]:
@@ -151,8 +196,8 @@ def _principal_context(ctx: RequestContext, user: Mapping[str, Any]) -> dict[str
         "aws:PrincipalArn": user["Arn"],
         "aws:PrincipalAccount": ctx.account,
         "aws:PrincipalType": "User",
-        "aws:username": user["UserName"],
-        "aws:userid": user["UserId"],
+        "aws:username": user.get("UserName"),
+        "aws:userid": user.get("UserId"),
         "aws:RequestedRegion": ctx.region,
         "aws:SecureTransport": False,
         "aws:CurrentTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
@@ -180,7 +225,8 @@ def questions(ctx: RequestContext, params: Mapping[str, Any]) -> list[Question]:
         found = [Question(action, resource, {**context, **tagged})]
         tagging = IAM_TAGGING.get(operation)
     else:
-        found = [Question(action, "*", tagged)]
+        resource = params.get(RESOURCE_MEMBER.get((service, operation), ""), "*")
+        found = [Question(action, resource, tagged)]
         tagging = TAGGING.get(service)
     if tags and tagging and tagging != action:
         found.append(Question(tagging, found[0].resource, tagged))

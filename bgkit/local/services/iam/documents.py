@@ -41,7 +41,12 @@ MANAGED_DIR = DATA / "iam" / "managed"
 
 MALFORMED = "MalformedPolicyDocument"
 
-TRUST_ACTIONS = ("sts:AssumeRole", "sts:AssumeRoleWithSAML", "sts:AssumeRoleWithWebIdentity")
+#: the actions a trust policy may allow: the three its refusal names, and the ones a session
+#: takes with it (IAM User Guide, *Passing session tags in AWS STS*: a trust policy allows
+#: "sts:TagSession" beside "sts:AssumeRole"; *Monitor and control actions taken with assumed
+#: roles*: "sts:SetSourceIdentity")
+TRUST_ACTIONS = ("sts:AssumeRole", "sts:AssumeRoleWithSAML", "sts:AssumeRoleWithWebIdentity",
+                 "sts:TagSession", "sts:SetSourceIdentity")  # fmt: skip
 _TOP_KEYS = {"Version", "Id", "Statement"}
 #: the partitions IAM knows, as the ARNs of a policy's resources may name them
 PARTITIONS = ("aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f",

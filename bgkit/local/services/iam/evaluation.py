@@ -386,26 +386,35 @@ def trust_decision(
     service: str,
     context: Mapping[str, Any] | None = None,
     action: str = "sts:AssumeRole",
+    *,
+    kind: str = "Service",
+    aliases: Iterable[str] = (),
 ) -> Decision:
     """Whether a trust policy lets the service principal ``service`` perform ``action``.
 
     Args:
         document: the role's ``AssumeRolePolicyDocument``, parsed.
-        service: a service principal, e.g. ``codedeploy.amazonaws.com``.
+        service: a service principal, e.g. ``codedeploy.amazonaws.com``; with ``kind="AWS"``
+            the ARN of the calling user, role session or account.
         context: condition keys of the request (``aws:SourceAccount`` …).
         action: the STS action, ``sts:AssumeRole`` unless told.
+        kind: the key of the ``Principal`` element that names the caller (``AWS`` for IAM
+            principals).
+        aliases: other names the caller matches by (its account's id and root ARN, an assumed
+            role session's role ARN).
     """
     context = context or {}
+    callers = (service, *aliases)
     allow: Decision | None = None
     policy = NamedPolicy("trust policy", document)
     for index, statement in enumerate(statements(document)):
         if "Principal" in statement:
-            names = principal_names(statement["Principal"], "Service")
-            if not any(like(n, service, ignore_case=True) for n in names):
+            names = principal_names(statement["Principal"], kind)
+            if not any(like(n, c, ignore_case=True) for n in names for c in callers):
                 continue
         elif "NotPrincipal" in statement:
-            names = principal_names(statement["NotPrincipal"], "Service")
-            if any(like(n, service, ignore_case=True) for n in names):
+            names = principal_names(statement["NotPrincipal"], kind)
+            if any(like(n, c, ignore_case=True) for n in names for c in callers):
                 continue
         else:
             continue

@@ -214,10 +214,16 @@ def boundary_policies(ctx: RequestContext, record: Mapping[str, Any]) -> list[Na
 
 
 def role_trusts(
-    ctx: RequestContext, role: str, service: str, context: Mapping[str, Any] | None = None
+    ctx: RequestContext,
+    role: str,
+    service: str,
+    context: Mapping[str, Any] | None = None,
+    **how: Any,
 ) -> Decision:
-    """Does the trust policy of ``role`` (a name or ARN) let ``service`` assume it?"""
+    """Does the trust policy of ``role`` (a name or ARN) let ``service`` assume it? ``how`` is
+    :func:`.evaluation.trust_decision`'s ``action``, ``kind`` and ``aliases`` (STS asks for an
+    IAM principal with ``kind="AWS"``)."""
     record = find_role(ctx, role)
     if record is None:
         return Decision(False, "ImplicitDeny", f"the role {role} does not exist")
-    return trust_decision(json.loads(record["AssumeRolePolicyDocument"]), service, context)
+    return trust_decision(json.loads(record["AssumeRolePolicyDocument"]), service, context, **how)

@@ -1,0 +1,174 @@
+"""STS's unsigned operations, AssumeRoleWithWebIdentity and AssumeRoleWithSAML, through an
+unsigned boto3 client, on the wire, and the AWS CLI's ``aws sts`` commands.
+
+Both are unsigned in botocore's model (``authtype: none``): the token is the only credential,
+and the local cloud — no identity provider registered in its IAM, none reachable — answers each
+token as AWS answers one it cannot verify. Sources: botocore's STS model (the error shapes
+``InvalidIdentityTokenException``, code ``InvalidIdentityToken``, 400, and
+``IDPCommunicationErrorException``); AWS's answer "No OpenIDConnect provider found in your
+account for <issuer>" quoted with its XML in mozilla-iam/mozilla-aws-cli#127; the IAM User
+Guide, *Troubleshoot SAML federation with IAM* ("Response signature invalid", error code
+InvalidIdentityToken); the AWS CLI's ``sts assume-role`` reference.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore import UNSIGNED
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from bgkit.local.process import DUMMY_CREDENTIALS
+
+pytestmark = pytest.mark.control_plane
+
+ROLE = "arn:aws:iam::123456789012:role/web"
+AWS = str(Path(sys.executable).parent / "aws")
+
+
+@pytest.fixture
+def unsigned(cloud) -> Any:
+    return boto3.client("sts", endpoint_url=cloud.endpoint_url, region_name="us-east-1",
+                        config=Config(signature_version=UNSIGNED))  # fmt: skip
+
+
+def jwt(claims: dict[str, Any]) -> str:
+    def part(value: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'RS256', 'kid': 'k1'})}.{part(claims)}.c2lnbmF0dXJl"
+
+
+def refusal(call: Any, **params: Any) -> tuple[str, str, int]:
+    with pytest.raises(ClientError) as caught:
+        call(**params)
+    response = caught.value.response
+    return (response["Error"]["Code"], response["Error"]["Message"],
+            response["ResponseMetadata"]["HTTPStatusCode"])  # fmt: skip
+
+
+def test_a_web_identity_token_that_is_not_a_jwt(unsigned):
+    assert refusal(unsigned.assume_role_with_web_identity, RoleArn=ROLE, RoleSessionName="app",
+                   WebIdentityToken="an-opaque-access-token") == (
+        "InvalidIdentityToken",
+        "The ID Token provided is not a valid JWT. (You may see this error if you sent an "
+        "Access Token)",
+        400,
+    )  # fmt: skip
+
+
+def test_a_jwt_of_an_issuer_without_an_oidc_provider_in_the_account(unsigned):
+    token = jwt({"iss": "https://token.actions.githubusercontent.com", "sub": "repo:x/y",
+                 "aud": "sts.amazonaws.com", "exp": 4102444800})  # fmt: skip
+    code, message, status = refusal(unsigned.assume_role_with_web_identity, RoleArn=ROLE,
+                                    RoleSessionName="app", WebIdentityToken=token)  # fmt: skip
+    assert (code, status) == ("InvalidIdentityToken", 400)
+    assert message == (
+        "No OpenIDConnect provider found in your account for "
+        "https://token.actions.githubusercontent.com"
+    )
+
+
+def test_an_oauth_token_of_a_provider_the_local_cloud_cannot_reach(unsigned):
+    code, _, status = refusal(unsigned.assume_role_with_web_identity, RoleArn=ROLE,
+                              RoleSessionName="app", WebIdentityToken="Atza|token",
+                              ProviderId="www.amazon.com")  # fmt: skip
+    assert (code, status) == ("IDPCommunicationError", 400)
+
+
+def test_web_identity_members_are_checked_first(unsigned):
+    assert refusal(unsigned.assume_role_with_web_identity, RoleArn="arn:aws:iam::123:user/x",
+                   RoleSessionName="app", WebIdentityToken="t" * 8)[:2] == (
+        "ValidationError", "Request ARN is invalid",
+    )  # fmt: skip
+    code, message, _ = refusal(unsigned.assume_role_with_web_identity, RoleArn=ROLE,
+                               RoleSessionName="a b", WebIdentityToken="t" * 8)  # fmt: skip
+    assert code == "ValidationError" and "roleSessionName" in message
+
+
+def test_saml_assertions(unsigned):
+    provider = "arn:aws:iam::123456789012:saml-provider/corp"
+    assertion = base64.b64encode(b"<samlp:Response xmlns:samlp='urn:oasis:names:tc:SAML:2.0:"
+                                 b"protocol'/>").decode()  # fmt: skip
+    assert refusal(unsigned.assume_role_with_saml, RoleArn=ROLE, PrincipalArn=provider,
+                   SAMLAssertion=assertion) == (
+        "InvalidIdentityToken", "Response signature invalid", 400,
+    )  # fmt: skip
+    assert refusal(unsigned.assume_role_with_saml, RoleArn=ROLE, PrincipalArn=provider,
+                   SAMLAssertion="not base64 at all!")[:2] == (
+        "InvalidIdentityToken", "Invalid base64 SAMLResponse",
+    )  # fmt: skip
+    assert refusal(
+        unsigned.assume_role_with_saml, RoleArn=ROLE, PrincipalArn=ROLE, SAMLAssertion=assertion
+    )[:2] == ("ValidationError", "Request ARN is invalid")
+
+
+def test_on_the_wire_unsigned_is_answered_and_other_unsigned_requests_are_not(cloud):
+    def post(form: dict[str, str]) -> tuple[int, str]:
+        request = urllib.request.Request(
+            cloud.endpoint_url + "/", data=urllib.parse.urlencode(form).encode(),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )  # fmt: skip
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                return answer.status, answer.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    status, body = post({"Action": "AssumeRoleWithWebIdentity", "Version": "2011-06-15",
+                         "RoleArn": ROLE, "RoleSessionName": "app",
+                         "WebIdentityToken": "opaque-token"})  # fmt: skip
+    assert status == 400
+    assert "<Code>InvalidIdentityToken</Code>" in body and "<Type>Sender</Type>" in body
+    # a signed operation is still refused without a signature
+    status, body = post({"Action": "GetCallerIdentity", "Version": "2011-06-15"})
+    assert status == 403 and "MissingAuthenticationToken" in body
+
+
+def test_the_aws_cli_assumes_a_role_and_gets_the_caller_identity(cloud, tmp_path):
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "sts:AssumeRole",
+                "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+            }
+        ],
+    }
+    cloud.client("iam").create_role(RoleName="cli", AssumeRolePolicyDocument=json.dumps(trust))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        AWS_ENDPOINT_URL=cloud.endpoint_url,
+        AWS_ACCESS_KEY_ID=DUMMY_CREDENTIALS["aws_access_key_id"],
+        AWS_SECRET_ACCESS_KEY=DUMMY_CREDENTIALS["aws_secret_access_key"],
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_CONFIG_FILE=str(tmp_path / "no-config"),
+        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "no-credentials"),
+    )
+
+    def aws(*args: str) -> dict[str, Any]:
+        done = subprocess.run([AWS, *args, "--output", "json"], env=env, capture_output=True,
+                              text=True, timeout=120, cwd=tmp_path)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    made = aws("sts", "assume-role", "--role-arn", "arn:aws:iam::123456789012:role/cli",
+               "--role-session-name", "from-cli")  # fmt: skip
+    credentials = made["Credentials"]
+    env.update(AWS_ACCESS_KEY_ID=credentials["AccessKeyId"],
+               AWS_SECRET_ACCESS_KEY=credentials["SecretAccessKey"],
+               AWS_SESSION_TOKEN=credentials["SessionToken"])  # fmt: skip
+    identity = aws("sts", "get-caller-identity")
+    assert identity["Arn"] == "arn:aws:sts::123456789012:assumed-role/cli/from-cli"
