@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -33,10 +34,39 @@ from typing import Any
 from bgkit.local.process import pid_runs, proc_start_time
 from bgkit.local.trees import TOKEN_VARIABLE, holders, signal_tree
 
-__all__ = ["Exit", "Orphans", "TaskProcess", "check_creatable", "pid_runs", "proc_start_time"]
+__all__ = [
+    "Exit",
+    "Orphans",
+    "TaskProcess",
+    "check_creatable",
+    "log_disk_full",
+    "pid_runs",
+    "proc_start_time",
+]
 
 #: variables of this process a task keeps, as a container has its own PATH, locale and HOME
 INHERITED = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "HOME", "SYSTEMROOT")
+#: bytes of room left below which the disk of the task logs counts as full
+LOG_ROOM = 64 * 1024
+
+
+def log_disk_full(folder: Path) -> str | None:
+    """The one sentence a full disk under the task logs gets — what happens and what to do — or
+    ``None`` while it has room (:data:`LOG_ROOM`) or cannot be looked at.
+
+    A task's output goes straight to its log file, so on a full disk what it writes is lost (or
+    its own write fails, and the app decides whether it goes on); the local cloud itself goes on.
+    """
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return None
+    if free >= LOG_ROOM:
+        return None
+    return (
+        f"the disk that holds the task logs ({folder}) is full, so what tasks write to their logs "
+        "is lost: free some space on it, or point BGKIT_STATE_DIR at a disk with room"
+    )
 
 
 def check_creatable(argv: Sequence[str], env: Mapping[str, str]) -> None:

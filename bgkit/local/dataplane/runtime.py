@@ -24,6 +24,12 @@ The stop timeout is the container's ``stopTimeout`` (ECS's default, 30 s) in loc
 into wall time by the clock's speed and never longer than 30 wall seconds. Each task's output is
 appended, raw, to ``<state dir>/tasks/<task id>.log``.
 
+A full disk under the task logs stops nothing: a task's writes fail or are lost, the app goes on
+or exits as it decides (a task that exits then says so in its container's ``reason``), every pass
+goes on, and while the disk is full each running task's status carries the one sentence of
+:func:`.processes.log_disk_full` (shown by ``bgkit local status``). A change to a task record that
+the full disk refuses is made again at a later pass.
+
 A task is its whole process tree, as a container is: each process is started with a token of
 its own in ``BGKIT_PROCESS_TOKEN``, which everything it starts inherits, and recorded in the
 store (:meth:`~bgkit.local.store.Store.add_process`) until nothing of its tree runs. Stopping a
@@ -53,7 +59,7 @@ from typing import Any
 
 from bgkit.local.dataplane import Component, Host
 from bgkit.local.dataplane.images import ImageNotRunnableError, resolve
-from bgkit.local.dataplane.processes import Orphans, TaskProcess
+from bgkit.local.dataplane.processes import Orphans, TaskProcess, log_disk_full
 from bgkit.local.dataplane.task_status import (
     Change,
     container_of,
@@ -66,6 +72,7 @@ from bgkit.local.dataplane.task_status import (
 )
 from bgkit.local.process import TASKS_DIR, free_port
 from bgkit.local.services.ecs.models import TASK
+from bgkit.local.store import DiskFullError
 
 log = logging.getLogger("bgkit.local.runtime")
 
@@ -80,6 +87,8 @@ PROBE_TIMEOUT = 0.2
 SHUTDOWN_GRACE = 5.0
 #: processes one pass starts at most: the rest start in the next passes, so a pass stays short
 LAUNCH_BATCH = 10
+#: wall seconds between two looks at the room left on the disk of the task logs
+DISK_CHECK_INTERVAL = 1.0
 
 
 @dataclass
@@ -94,6 +103,8 @@ class Running:
         ready: whether its port has answered (the endpoint record is written).
         since: when it was started or adopted (``time.monotonic``), for the startup timeout.
         kill_at: set once stopping: when ``SIGKILL`` follows (``time.monotonic``).
+        exit_reason: once its process has exited: what the local cloud saw then (a full disk
+            under its log), kept until the store takes the exit.
     """
 
     partition: str
@@ -103,6 +114,7 @@ class Running:
     ready: bool
     since: float
     kill_at: float | None = None
+    exit_reason: str | None = None
 
 
 def task_id(arn: str) -> str:
@@ -129,6 +141,9 @@ class RuntimeDataPlane(Component):
         self._running: dict[str, Running] = {}
         self._orphans = Orphans(SHUTDOWN_GRACE)
         self._lock = asyncio.Lock()
+        #: :func:`log_disk_full`'s sentence while the disk of the task logs is full
+        self._log_disk: str | None = None
+        self._disk_checked = -float("inf")
 
     # -- the Component contract ----------------------------------------------------------------
 
@@ -164,6 +179,7 @@ class RuntimeDataPlane(Component):
         if self._host is None:
             return
         async with self._lock:  # one pass at a time: a pass starts and signals processes
+            self._check_disk()
             self._reap()
             self._sweep()
             tasks = {task["taskArn"]: (partition, task) for partition, task in self._tasks()}
@@ -196,7 +212,8 @@ class RuntimeDataPlane(Component):
 
         Returns:
             One dict a process: ``task_arn``, ``pid``, ``host_port``, ``state`` (``starting``,
-            ``running`` or ``stopping``), ``adopted`` and ``log_path``.
+            ``running`` or ``stopping``), ``adopted``, ``log_path``, and, while the disk of the
+            logs is full, ``log_problem``: the sentence of :func:`log_disk_full`.
         """
         return [
             {
@@ -206,6 +223,7 @@ class RuntimeDataPlane(Component):
                 "state": "stopping" if item.kill_at else "running" if item.ready else "starting",
                 "adopted": item.process.adopted,
                 "log_path": str(item.process.log_path),
+                **({"log_problem": self._log_disk} if self._log_disk else {}),
             }
             for item in self._running.values()
         ]
@@ -267,20 +285,40 @@ class RuntimeDataPlane(Component):
 
     # -- one pass ------------------------------------------------------------------------------
 
+    def _check_disk(self) -> None:
+        """Look at the room left under the task logs, once a :data:`DISK_CHECK_INTERVAL`; say
+        when it runs out and when there is room again."""
+        assert self._host is not None
+        now = time.monotonic()
+        if now - self._disk_checked < DISK_CHECK_INTERVAL:
+            return
+        self._disk_checked = now
+        was, self._log_disk = self._log_disk, log_disk_full(self._host.state_dir / TASKS_DIR)
+        if self._log_disk and not was:
+            log.warning("%s", self._log_disk)
+        elif was and not self._log_disk:
+            log.info("the disk that holds the task logs has room again")
+
     def _reap(self) -> None:
-        """Record the exit of every process that ended."""
+        """Record the exit of every process that ended; one the store cannot take now (a full
+        disk) is recorded at a later pass."""
+        assert self._host is not None
         for arn, item in list(self._running.items()):
             ended = item.process.poll()
             if ended is None:
                 continue
+            if item.exit_reason is None:  # what it ended with, seen now
+                full = log_disk_full(self._host.state_dir / TASKS_DIR)
+                item.exit_reason = f"exited while {full}" if full else ""
+            try:
+                with self._host.store.transaction():  # the route goes with the status
+                    self._delete_endpoint(item.partition, item.endpoint, arn)
+                    self._update(item.partition, arn, exited(ended.code, item.exit_reason or None))
+            except DiskFullError:
+                continue  # no room to record it: the exit waits for a later pass
             del self._running[arn]
             if item.process.token is not None:  # a container's processes end with it
                 self._orphans.add(self._row(item), kill=True)
-
-            assert self._host is not None
-            with self._host.store.transaction():  # the route goes with the status
-                self._delete_endpoint(item.partition, item.endpoint, arn)
-                self._update(item.partition, arn, exited(ended.code))
             log.info("task %s exited (%s)", arn, ended.code)
 
     def _launch(self, tasks: dict[str, tuple[str, dict[str, Any]]]) -> None:

@@ -26,8 +26,9 @@ def container_of(task: dict[str, Any]) -> dict[str, Any]:
     return containers[0]
 
 
-def exited(code: int | None) -> Change:
-    """The task's process ended with exit status ``code`` (``None`` when unknown)."""
+def exited(code: int | None, reason: str | None = None) -> Change:
+    """The task's process ended with exit status ``code`` (``None`` when unknown); ``reason``,
+    given, is the container's ``reason`` (what the local cloud saw when it ended)."""
 
     def change(task: dict[str, Any], now: float) -> None:
         if task.get("desiredStatus") == "RUNNING":  # it ended by itself
@@ -40,6 +41,8 @@ def exited(code: int | None) -> Change:
         container["lastStatus"] = "STOPPED"
         if code is not None:
             container["exitCode"] = code
+        if reason is not None:
+            container["reason"] = reason
 
     return change
 
