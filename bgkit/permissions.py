@@ -71,12 +71,30 @@ CALLED = (
     "codepipeline:ListTagsForResource",
     "codepipeline:PutApprovalResult",
     "codepipeline:StartPipelineExecution",
+    "ec2:AssociateRouteTable",
+    "ec2:AttachInternetGateway",
     "ec2:AuthorizeSecurityGroupIngress",
+    "ec2:CreateInternetGateway",
+    "ec2:CreateRoute",
+    "ec2:CreateRouteTable",
     "ec2:CreateSecurityGroup",
+    "ec2:CreateSubnet",
+    "ec2:CreateVpc",
+    "ec2:DeleteInternetGateway",
+    "ec2:DeleteRouteTable",
     "ec2:DeleteSecurityGroup",
+    "ec2:DeleteSubnet",
+    "ec2:DeleteVpc",
+    "ec2:DescribeAvailabilityZones",
+    "ec2:DescribeInternetGateways",
+    "ec2:DescribeRouteTables",
     "ec2:DescribeSecurityGroups",
     "ec2:DescribeSubnets",
     "ec2:DescribeVpcs",
+    "ec2:DetachInternetGateway",
+    "ec2:DisassociateRouteTable",
+    "ec2:ModifySubnetAttribute",
+    "ec2:ModifyVpcAttribute",
     "ecs:CreateCluster",
     "ecs:CreateService",
     "ecs:DeleteCluster",
@@ -163,7 +181,7 @@ IMPLIED = (
     "codedeploy:RegisterApplicationRevision",  # CreateDeployment registers the AppSpec revision
     "codedeploy:TagResource",  # CreateApplication with tags
     "codepipeline:TagResource",  # CreatePipeline with tags
-    "ec2:CreateTags",  # CreateSecurityGroup with TagSpecifications
+    "ec2:CreateTags",  # CreateSecurityGroup, CreateVpc … with TagSpecifications
     "ecs:TagResource",  # CreateCluster, RegisterTaskDefinition, CreateService with tags
     "elasticloadbalancing:AddTags",  # CreateLoadBalancer, CreateTargetGroup, CreateListener
     "iam:CreateServiceLinkedRole",  # ECS and ELB make their service-linked roles on first use

@@ -3,9 +3,9 @@
 Everywhere: the Python version and the versions of bgkit's packages. On the local target: the
 local cloud starts and answers (one the check started is stopped again; one already running is
 left running, and the report says which), and the host ports of listeners 80 and 8080 are
-free. On the aws
-target: credentials and region, the identity (``sts:GetCallerIdentity``), the default VPC and its
-subnets, and whether the caller may perform each action the walkthrough needs
+free. On the aws target: credentials and region, the identity (``sts:GetCallerIdentity``), the
+default VPC and its subnets (or, in a region without one, that the walkthrough will make a VPC of
+its own), and whether the caller may perform each action the walkthrough needs
 (``iam:SimulatePrincipalPolicy`` on the caller's ARN, when the caller may ask; otherwise the
 report says it could not check). Each problem comes with its fix.
 """
@@ -31,6 +31,8 @@ from bgkit.errors import BgkitError, NotRunningError, PortInUseError
 __all__ = ["Check", "Report", "aws_checks", "local_checks", "run_checks", "setup_checks"]
 
 LISTENER_PORTS = (80, 8080)
+#: VPCs a region may have unless the account asked for more (Amazon VPC quotas)
+VPC_QUOTA = 5
 PERMISSIONS_FIX = (
     "ask your account's administrator to allow it (README, *Running on AWS*, lists every action "
     "the walkthrough needs; `python -c 'import bgkit.permissions as p, json; "
@@ -233,17 +235,38 @@ def _region(region: str) -> Check:
                  "estimate uses the highest of its regions")  # fmt: skip
 
 
+def _own_vpc(kit: Any, vpcs: list[dict[str, Any]]) -> Check:
+    """The check of a region without a default VPC: the walkthrough makes a VPC of its own
+    (:mod:`bgkit.walkthrough.network`) unless the region is at its quota of VPCs."""
+    from bgkit.walkthrough.network import VPC_CIDR
+    from bgkit.walkthrough.tags import is_ours
+
+    region = kit.settings.region
+    ours = [vpc["VpcId"] for vpc in vpcs if is_ours(vpc.get("Tags"), kit.settings.prefix)]
+    if ours:
+        return Check("default VPC", True, f"{region} has no default VPC; the walkthrough uses "
+                     f"the kit's own, {ours[0]}, made by an earlier run")  # fmt: skip
+    if len(vpcs) >= VPC_QUOTA:
+        return Check("default VPC", False,
+                     f"{region} has no default VPC and already {len(vpcs)} VPCs, the default "
+                     "quota, so notebook 01 could not make the kit's own",
+                     "delete a VPC you no longer need, ask for more VPCs per Region (Service "
+                     "Quotas › Amazon VPC), or choose another region "
+                     "(`export AWS_REGION=...`)")  # fmt: skip
+    return Check("default VPC", True,
+                 f"{region} has no default VPC; notebook 01 will make a small VPC of the kit's "
+                 f"own ({VPC_CIDR}: two public subnets in two Availability Zones, an internet "
+                 "gateway and its route, tagged by the kit), and notebook 07 and `bgkit "
+                 "cleanup` will delete it")  # fmt: skip
+
+
 def _default_vpc(kit: Any) -> Check:
     ec2 = kit.client("ec2")
     region = kit.settings.region
-    fix = (
-        f"create one: `aws ec2 create-default-vpc --region {region}`, or choose a region that "
-        "has one (`export AWS_REGION=...`)"
-    )
     try:
         vpcs = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]
         if not vpcs:
-            return Check("default VPC", False, f"{region} has no default VPC", fix)
+            return _own_vpc(kit, ec2.describe_vpcs()["Vpcs"])
         vpc_id = vpcs[0]["VpcId"]
         subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])
     except ClientError as error:

@@ -27,12 +27,13 @@ notebook                 functions
 
 Notebooks 01, 03, 04 and 05 show their create requests as plain boto3 calls, guarded by
 :mod:`.existing` (the *get* of get-or-create); :mod:`.tags` gives the kit's tags in each of AWS's
-spellings. The functions above make the same requests for the notebooks that come later.
+spellings; :mod:`.network` makes the kit's own VPC where a region has no default one. The
+functions above make the same requests for the notebooks that come later.
 """
 
 from __future__ import annotations
 
-from bgkit.walkthrough import existing, hooks, tags
+from bgkit.walkthrough import existing, hooks, network, tags
 from bgkit.walkthrough.alarms import alarm_name, alarm_state, target_group_dimensions, wait_alarm
 from bgkit.walkthrough.builtin import (
     awaiting_hook,
@@ -112,6 +113,7 @@ __all__ = [
     "load_balancer",
     "log_group",
     "names",
+    "network",
     "pass_role_frame",
     "phase",
     "poll",

@@ -11,7 +11,6 @@ object version first); run it twice and the second run finds nothing.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -20,7 +19,8 @@ from botocore.exceptions import ClientError
 
 from bgkit.walkthrough.alarms import our_alarms
 from bgkit.walkthrough.naming import names
-from bgkit.walkthrough.progress import Step, poll
+from bgkit.walkthrough.network import delete_network, network_resources
+from bgkit.walkthrough.progress import Step, poll, retry
 from bgkit.walkthrough.tags import PREFIX, is_ours
 
 __all__ = ["clean_up", "created_resources"]
@@ -231,6 +231,7 @@ def created_resources(kit: Any) -> pd.DataFrame:
     rows += [("elbv2", "load balancer", a.split("/")[-2]) for a in _load_balancers(kit)]
     rows += [("elbv2", "target group", a.split("/")[-2]) for a in _target_groups(kit)]
     rows += [("ec2", "security group", g["GroupName"]) for g in _security_groups(kit)]
+    rows += network_resources(kit)
     rows += [("iam", "role", name) for name in _roles(kit)]
     rows += [("logs", "log group", name) for name in _log_groups(kit)]
     rows += [("cloudwatch", "alarm", name) for name in _safely(lambda: our_alarms(kit))]
@@ -238,19 +239,6 @@ def created_resources(kit: Any) -> pd.DataFrame:
     rows += [("lambda", "function", name) for name in functions]
     rows += [("logs", "log group", name) for name in _function_logs(kit, functions)]
     return pd.DataFrame(sorted(rows), columns=COLUMNS)
-
-
-def _retry(action: Callable[[], Any], codes: tuple[str, ...], what: str, timeout: float) -> None:
-    """Run ``action`` until AWS stops answering ``codes`` (dependencies still going away)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            action()
-            return
-        except ClientError as error:
-            if error.response["Error"]["Code"] not in codes or time.monotonic() > deadline:
-                raise
-        time.sleep(1.0)
 
 
 def clean_up(kit: Any, timeout: float = 600.0) -> pd.DataFrame:
@@ -302,9 +290,9 @@ def clean_up(kit: Any, timeout: float = 600.0) -> pd.DataFrame:
         poll(
             gone, what=f"services of {cluster['clusterName']} deleted", timeout=timeout, quiet=True
         )
-        _retry(lambda a=cluster["clusterArn"]: ecs.delete_cluster(cluster=a),
-               ("ClusterContainsTasksException", "ClusterContainsServicesException"),
-               "cluster", timeout)  # fmt: skip
+        retry(lambda a=cluster["clusterArn"]: ecs.delete_cluster(cluster=a),
+              ("ClusterContainsTasksException", "ClusterContainsServicesException"),
+              timeout)  # fmt: skip
         deleted.append(("ecs", "cluster", cluster["clusterName"]))
     for arn in _safely(lambda: _task_definitions(kit)):
         ecs.deregister_task_definition(taskDefinition=arn)
@@ -316,14 +304,15 @@ def clean_up(kit: Any, timeout: float = 600.0) -> pd.DataFrame:
         elbv2.delete_load_balancer(LoadBalancerArn=arn)
         deleted.append(("elbv2", "load balancer", arn.split("/")[-2]))
     for arn in _target_groups(kit):
-        _retry(lambda a=arn: elbv2.delete_target_group(TargetGroupArn=a), ("ResourceInUse",),
-               "target group", timeout)  # fmt: skip
+        retry(lambda a=arn: elbv2.delete_target_group(TargetGroupArn=a), ("ResourceInUse",),
+              timeout)  # fmt: skip
         deleted.append(("elbv2", "target group", arn.split("/")[-2]))
 
     for group in _security_groups(kit):
-        _retry(lambda g=group["GroupId"]: ec2.delete_security_group(GroupId=g),
-               ("DependencyViolation",), "security group", timeout)  # fmt: skip
+        retry(lambda g=group["GroupId"]: ec2.delete_security_group(GroupId=g),
+              ("DependencyViolation",), timeout)  # fmt: skip
         deleted.append(("ec2", "security group", group["GroupName"]))
+    deleted += delete_network(kit, timeout)
 
     functions = _safely(lambda: _functions(kit))
     for name in functions:

@@ -36,6 +36,11 @@ class Names:
         return f"{self.prefix}-sg"
 
     @property
+    def vpc(self) -> str:
+        """The ``Name`` tag of the kit's own VPC (made only where the region has no default)."""
+        return f"{self.prefix}-vpc"
+
+    @property
     def load_balancer(self) -> str:
         return f"{self.prefix}-alb"
 

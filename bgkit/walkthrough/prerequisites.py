@@ -1,10 +1,12 @@
 """What the original walkthrough prepared before its first step (notebook 01).
 
-A security group open on 80 and 8080, an Application Load Balancer with a production listener on
-80 and a test listener on 8080 (both forwarding to ``<prefix>-tg-1`` at first: CodeDeploy insists
-that the listeners point at the running task set's target group), two target groups whose names
-end in ``-1`` and ``-2``, an ECS cluster, the task execution role, the log group and the task
-definitions. Each function is get-or-create with plain boto3: run it twice, get the same thing.
+The network: the region's default VPC, or a small VPC of the kit's own where there is none
+(:mod:`.network`). A security group open on 80 and 8080, an Application Load Balancer with a
+production listener on 80 and a test listener on 8080 (both forwarding to ``<prefix>-tg-1`` at
+first: CodeDeploy insists that the listeners point at the running task set's target group), two
+target groups whose names end in ``-1`` and ``-2``, an ECS cluster, the task execution role, the
+log group and the task definitions. Each function is get-or-create with plain boto3: run it
+twice, get the same thing.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from bgkit.costs import require_cost_confirmation
 from bgkit.data import DATA
 from bgkit.walkthrough import existing, tags
 from bgkit.walkthrough.naming import names
+from bgkit.walkthrough.network import default_vpc_id, own_network
 from bgkit.walkthrough.progress import Step, poll
 
 __all__ = [
@@ -52,14 +55,13 @@ def document(name: str) -> str:
 
 
 def default_network(kit: Any) -> tuple[str, list[str]]:
-    """The default VPC's id and its subnets (one a zone, in zone order)."""
+    """The walkthrough's VPC and its subnets (one a zone, in zone order): the region's default
+    VPC, or — in a region without one, as in many AWS accounts — a small VPC of the kit's own,
+    get-or-create (:func:`bgkit.walkthrough.network.own_network`)."""
     ec2 = kit.client("ec2")
-    vpcs = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]
-    if not vpcs:
-        raise LookupError(
-            "this region has no default VPC; create one with ec2.create_default_vpc()"
-        )
-    vpc_id = vpcs[0]["VpcId"]
+    vpc_id = default_vpc_id(kit)
+    if vpc_id is None:
+        return own_network(kit)
     subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Subnets"]
     subnets.sort(key=lambda s: s["AvailabilityZone"])
     return vpc_id, [s["SubnetId"] for s in subnets]

@@ -14,9 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from bgkit.errors import BgkitError
 
-__all__ = ["Step", "WaitTimeout", "poll"]
+__all__ = ["Step", "WaitTimeout", "poll", "retry"]
 
 DEFAULT_TIMEOUT = 600.0
 
@@ -121,3 +123,18 @@ def poll(
     if not quiet:
         print(f"✓ {what}: {step.text}")
     return step
+
+
+def retry(action: Callable[[], Any], codes: tuple[str, ...], timeout: float) -> None:
+    """Run ``action`` until AWS stops answering one of ``codes`` (a dependency still going away,
+    such as a load balancer's network interfaces after it is deleted), for ``timeout`` seconds
+    at most; any other error, or one of ``codes`` past the timeout, is raised."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            action()
+            return
+        except ClientError as error:
+            if error.response["Error"]["Code"] not in codes or time.monotonic() > deadline:
+                raise
+        time.sleep(1.0)

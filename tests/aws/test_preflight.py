@@ -205,13 +205,36 @@ def test_rejected_credentials_say_how_to_refresh_them():
     assert found["identity"].ok is False and "aws sso login" in found["identity"].fix
 
 
-def test_region_without_a_default_vpc_says_how_to_make_one():
+def test_region_without_a_default_vpc_says_the_kit_makes_its_own():
     kit = StubbedKit()
     _identity(kit)
     kit.stubs["ec2"].add_response("describe_vpcs", {"Vpcs": []})
+    kit.stubs["ec2"].add_response("describe_vpcs", {"Vpcs": [{"VpcId": "vpc-other"}]})
     _simulation(kit, denied=set())
     check = _names(preflight.aws_checks(kit, env={}))["default VPC"]
-    assert check.ok is False and "create-default-vpc --region eu-west-1" in check.fix
+    assert check.ok is True and "will make a small VPC of the kit's own" in check.detail
+
+
+def test_region_without_a_default_vpc_at_its_vpc_quota_is_a_problem():
+    kit = StubbedKit()
+    _identity(kit)
+    kit.stubs["ec2"].add_response("describe_vpcs", {"Vpcs": []})
+    full = [{"VpcId": f"vpc-{n}"} for n in range(5)]  # Amazon VPC quotas: 5 VPCs per Region
+    kit.stubs["ec2"].add_response("describe_vpcs", {"Vpcs": full})
+    _simulation(kit, denied=set())
+    check = _names(preflight.aws_checks(kit, env={}))["default VPC"]
+    assert check.ok is False and "Service Quotas" in check.fix
+
+
+def test_region_without_a_default_vpc_finds_the_kits_own():
+    kit = StubbedKit()
+    _identity(kit)
+    kit.stubs["ec2"].add_response("describe_vpcs", {"Vpcs": []})
+    tags = [{"Key": "bgkit:kit", "Value": "bgkit"}, {"Key": "bgkit:prefix", "Value": "alice"}]
+    kit.stubs["ec2"].add_response("describe_vpcs", {"Vpcs": [{"VpcId": "vpc-kit", "Tags": tags}]})
+    _simulation(kit, denied=set())
+    check = _names(preflight.aws_checks(kit, env={}))["default VPC"]
+    assert check.ok is True and "vpc-kit" in check.detail
 
 
 @pytest.mark.parametrize("zones", [("eu-west-1a",), ("eu-west-1a", "eu-west-1a")])
