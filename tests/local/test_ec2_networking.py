@@ -479,3 +479,57 @@ def test_deleted_default_vpc_stays_deleted(ec2: Any) -> None:
     ec2.delete_internet_gateway(InternetGatewayId=igw["InternetGatewayId"])
     ec2.delete_vpc(VpcId=default["VpcId"])
     assert ec2.describe_vpcs()["Vpcs"] == []
+
+
+# every answer fits its output shape ------------------------------------------------------------
+
+
+def test_networking_answers_fit_their_output_shapes(client: Any) -> None:
+    """Required members present, no member the shape lacks, types and enums right (botocore's
+    model, as :mod:`protocol.output_shapes` reads it)."""
+    from protocol.output_shapes import output_problems
+
+    answers: list[tuple[Any, dict[str, Any]]] = []
+
+    def record(http_response: Any, parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        if 200 <= http_response.status_code < 300:
+            answers.append((model, parsed))
+
+    ec2, elbv2 = client("ec2"), client("elbv2")
+    ec2.meta.events.register_first("after-call.ec2", record)
+    vpc_id = make_vpc(ec2)
+    ec2.modify_vpc_attribute(VpcId=vpc_id, EnableDnsHostnames={"Value": True})
+    ec2.describe_vpc_attribute(VpcId=vpc_id, Attribute="enableDnsHostnames")
+    subnets = [
+        make_subnet(ec2, vpc_id, "10.0.1.0/24", "us-east-1a"),
+        make_subnet(ec2, vpc_id, "10.0.2.0/24", "us-east-1b"),
+    ]
+    ec2.modify_subnet_attribute(SubnetId=subnets[0], MapPublicIpOnLaunch={"Value": True})
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc_id)
+    table_id = ec2.create_route_table(VpcId=vpc_id)["RouteTable"]["RouteTableId"]
+    ec2.create_route(RouteTableId=table_id, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+    association = ec2.associate_route_table(RouteTableId=table_id, SubnetId=subnets[0])
+    elbv2.create_load_balancer(Name="shape-alb", Subnets=subnets)
+    for call in (
+        ec2.describe_vpcs, ec2.describe_subnets, ec2.describe_internet_gateways,
+        ec2.describe_route_tables, ec2.describe_network_interfaces,
+        ec2.describe_availability_zones, ec2.describe_tags,
+    ):  # fmt: skip
+        call()
+    ec2.disassociate_route_table(AssociationId=association["AssociationId"])
+    ec2.delete_route(RouteTableId=table_id, DestinationCidrBlock="0.0.0.0/0")
+    ec2.delete_route_table(RouteTableId=table_id)
+    problems = [
+        f"{model.name}{line}"
+        for model, parsed in answers
+        for line in output_problems(model.output_shape, parsed)
+        # the EC2 API Reference, InternetGatewayAttachment: "For an internet gateway, the state
+        # is available when attached to a VPC" — a value the model's AttachmentStatus enum lacks
+        if not line.endswith("'available' is no value of AttachmentStatus (attaching, "
+                             "attached, detaching, detached)")
+    ]  # fmt: skip
+    assert len(answers) >= 20
+    assert problems == []
+    ec2.close()
+    elbv2.close()
