@@ -7,42 +7,21 @@ CLI's for a service error) and AWS's error code on stderr.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
-
-from bgkit.local.process import DUMMY_CREDENTIALS
-from bgkit.local.server import LocalCloud
+from test_s3_cli import aws as cli  # noqa: F401  (the AWS CLI against the local cloud)
 
 pytestmark = pytest.mark.control_plane
 
-AWS = str(Path(sys.executable).parent / "aws")
-
 
 @pytest.fixture
-def aws(cloud: LocalCloud, tmp_path: Path) -> Any:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(
-        AWS_ENDPOINT_URL=cloud.endpoint_url,
-        AWS_ACCESS_KEY_ID=DUMMY_CREDENTIALS["aws_access_key_id"],
-        AWS_SECRET_ACCESS_KEY=DUMMY_CREDENTIALS["aws_secret_access_key"],
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_CONFIG_FILE=str(tmp_path / "no-config"),
-        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "no-credentials"),
-    )
+def aws(cli: Any) -> Any:  # noqa: F811
+    """``aws("create-vpc", …)``: ``aws ec2 create-vpc … --output json``."""
 
     def run(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            [AWS, "ec2", *args, "--output", "json"], env=env, capture_output=True, text=True,
-            timeout=120, cwd=tmp_path,
-        )  # fmt: skip
-        if check:
-            assert result.returncode == 0, result.stderr
-        return result
+        return cli("ec2", *args, "--output", "json", check=check)
 
     return run
 
