@@ -35,20 +35,27 @@ FARGATE_PLATFORM = {"platformVersion": "1.4.0", "platformFamily": "Linux"}
 
 def check_launch_type(
     launch_type: str | None, capacity_provider_strategy: list[Any] | None, what: str
-) -> str:
-    """The launch type of a new service or task: the one given, else ``EC2``.
+) -> str | None:
+    """The launch type a new service, task set or task asks for (``None``: none), refused when
+    the local cloud cannot run it or when a capacity provider strategy is given too.
 
-    AWS's default ("If a launch type is not specified, EC2 is used by default": the Amazon ECS
-    Developer Guide, *Service definition parameters*); a cluster's default capacity provider
-    strategy would come first, and the local cloud has no capacity providers.
+    Without either, the cluster's default capacity provider strategy applies, else ``EC2``
+    ("If a launch type is not specified, EC2 is used by default": the Amazon ECS Developer
+    Guide, *Service definition parameters*; :func:`.capacity.placement`).
     """
-    launch = launch_type or "EC2"
-    if launch not in LAUNCH_TYPES or capacity_provider_strategy:
+    if launch_type and capacity_provider_strategy:
+        # ECS's refusal (the CreateService and RunTask references: "If a capacityProviderStrategy
+        # is specified, the launchType parameter must be omitted")
         raise invalid(
-            f"The bgkit local cloud runs {what} with launchType FARGATE or EC2 only, and no "
-            "capacity provider strategy: use launchType FARGATE."
+            "Specifying both a launch type and capacity provider strategy is not supported. "
+            "Remove one and try again."
         )
-    return launch
+    if launch_type is not None and launch_type not in LAUNCH_TYPES:
+        raise invalid(
+            f"The bgkit local cloud runs {what} with launchType FARGATE or EC2 only, or a "
+            "capacity provider strategy of FARGATE and FARGATE_SPOT: use launchType FARGATE."
+        )
+    return launch_type
 
 
 def platform_of(launch_type: str, version: str | None = None) -> dict[str, str]:

@@ -97,6 +97,9 @@ PAGER = Pager(
         "ListServiceDeployments": Members(
             "nextToken", "nextToken", "serviceDeployments", "maxResults"
         ),
+        "DescribeCapacityProviders": Members(
+            "nextToken", "nextToken", "capacityProviders", "maxResults"
+        ),
     },
 )
 

@@ -23,7 +23,9 @@ from bgkit.errors import ServiceError
 from bgkit.local.ids import parse_arn
 from bgkit.local.provider import Provider, Records, RequestContext
 from bgkit.local.services.ec2.models import ensure_defaults
+from bgkit.local.services.ecs.account_settings import AccountSettingOperations, effective_value
 from bgkit.local.services.ecs.bluegreen.engine import advance as shift_traffic
+from bgkit.local.services.ecs.capacity import CapacityProviderOperations, check_cluster_providers
 from bgkit.local.services.ecs.models import (
     CLUSTER,
     PAGER,
@@ -49,7 +51,6 @@ from bgkit.local.tagging import merge, remove
 
 __all__ = ["EcsProvider"]
 
-DEFAULT_SETTINGS = [{"name": "containerInsights", "value": "disabled"}]
 MAX_TAGS = 50
 #: Cloud Map namespaces a cluster's Service Connect defaults made, by name
 NAMESPACE = "service-connect-namespace"
@@ -78,6 +79,8 @@ def namespace_arn(ctx: RequestContext, namespace: str) -> str:
 
 
 class EcsProvider(
+    AccountSettingOperations,
+    CapacityProviderOperations,
     TaskDefinitionOperations,
     ServiceOperations,
     ServiceDeploymentOperations,
@@ -132,6 +135,9 @@ class EcsProvider(
                 "Cluster name can only contain letters, numbers, hyphens and underscores (up to "
                 "255)."
             )
+        strategy = check_cluster_providers(
+            capacity_providers or [], default_capacity_provider_strategy or []
+        )
         records = ctx.records(CLUSTER)
         existing = records.get(name)
         if existing is not None and existing["status"] == "ACTIVE":
@@ -145,9 +151,12 @@ class EcsProvider(
             "pendingTasksCount": 0,
             "activeServicesCount": 0,
             "statistics": [],
-            "settings": settings or list(DEFAULT_SETTINGS),
+            # the account setting containerInsights is a new cluster's default (the Developer
+            # Guide, *Amazon ECS account settings*)
+            "settings": settings
+            or [{"name": "containerInsights", "value": effective_value(ctx, "containerInsights")}],
             "capacityProviders": capacity_providers or [],
-            "defaultCapacityProviderStrategy": default_capacity_provider_strategy or [],
+            "defaultCapacityProviderStrategy": strategy,
             "_tags": self._checked_tags(tags),
         }
         if configuration is not None:

@@ -22,12 +22,12 @@ from bgkit.local.services.ecs.bluegreen.config import (
     check_advanced,
     check_deployment_configuration,
 )
+from bgkit.local.services.ecs.capacity import new_strategy, placed, placement
 from bgkit.local.services.ecs.checks import (
     check_desired_count,
     check_launch_type,
     check_load_balancers,
     check_network,
-    platform_of,
 )
 from bgkit.local.services.ecs.models import (
     DEPLOYMENT,
@@ -135,8 +135,9 @@ class ServiceOperations:
         availability_zone_rebalancing: str | None = None,
         **others: Any,
     ) -> dict[str, Any]:
-        launch = check_launch_type(launch_type, capacity_provider_strategy, "services")
+        check_launch_type(launch_type, capacity_provider_strategy, "services")
         found_cluster = find_cluster(ctx, cluster)
+        launch, providers = placement(found_cluster, launch_type, capacity_provider_strategy)
         controller = (deployment_controller or {}).get("type", "ECS")
         _check_controller_rules(
             controller, load_balancers, health_check_grace_period_seconds, deployment_configuration
@@ -176,8 +177,7 @@ class ServiceOperations:
             "desiredCount": desired,
             "runningCount": 0,
             "pendingCount": 0,
-            "launchType": launch,
-            **platform_of(launch, platform_version or "LATEST"),
+            **placed(launch, providers, platform_version or "LATEST"),
             "deploymentConfiguration": {
                 **DEFAULT_DEPLOYMENT_CONFIGURATION,
                 **(deployment_configuration or {}),
@@ -252,7 +252,7 @@ class ServiceOperations:
             for s in ctx.records(SERVICE).list()
             if s["clusterArn"] == found_cluster["clusterArn"]
             and s["status"] != "INACTIVE"
-            and launch_type in (None, s["launchType"])
+            and launch_type in (None, s.get("launchType"))
             and scheduling_strategy in (None, s["schedulingStrategy"])
         ]
         return PAGER.page("ListServices", arns, paging)
@@ -329,7 +329,8 @@ class ServiceOperations:
             if strategy_of(record) in TRAFFIC_STRATEGIES:
                 bluegreen.resize(ctx, record)
         if controller == "ECS":
-            self._revise(ctx, record, key, given, bool(force_new_deployment))
+            moved = new_strategy(ctx, record, given.get("capacity_provider_strategy"))
+            self._revise(ctx, record, key, given, bool(force_new_deployment) or moved)
         ctx.records(SERVICE).put(key, record)
         return {"service": show_service(ctx, record)}
 

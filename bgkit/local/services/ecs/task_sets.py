@@ -18,14 +18,15 @@ from typing import Any
 
 from bgkit.errors import ServiceError
 from bgkit.local.provider import RequestContext
+from bgkit.local.services.ecs.capacity import check_strategy, placed
 from bgkit.local.services.ecs.checks import (
     check_launch_type,
     check_load_balancers,
     check_network,
     check_pass_role,
-    platform_of,
 )
 from bgkit.local.services.ecs.models import (
+    CLUSTER,
     CODEDEPLOY,
     DEPLOYMENT,
     SERVICE,
@@ -59,10 +60,14 @@ def new_set(
     external_id: str | None = None,
     started_by: str | None = None,
     launch_type: str | None = None,
+    capacity_provider_strategy: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Make and store a task set (``kind`` ``task-set``) or a rolling deployment, of
-    ``launch_type`` or else its service's launch type."""
-    launch = launch_type or service.get("launchType", "FARGATE")
+    ``launch_type`` or ``capacity_provider_strategy``, else its service's."""
+    strategy = capacity_provider_strategy or (
+        None if launch_type else service.get("capacityProviderStrategy")
+    )
+    launch = None if strategy else launch_type or service.get("launchType", "FARGATE")
     key = service_key_of(service)
     identifier, created = set_id(ctx, kind, key)
     common = {
@@ -73,8 +78,7 @@ def new_set(
         "runningCount": 0,
         "createdAt": created,
         "updatedAt": created,
-        "launchType": launch,
-        **platform_of(launch),
+        **placed(launch, strategy),
         "_service_key": key,
         "_failures": 0,
         "_backoff_until": 0.0,
@@ -121,7 +125,12 @@ def follow_primary(service: dict[str, Any], primary: dict[str, Any]) -> None:
     service["loadBalancers"] = primary.get("loadBalancers", service.get("loadBalancers", []))
     if primary.get("networkConfiguration"):
         service["networkConfiguration"] = primary["networkConfiguration"]
-    service["launchType"] = primary.get("launchType", service.get("launchType"))
+    if primary.get("capacityProviderStrategy"):
+        service.pop("launchType", None)
+        service["capacityProviderStrategy"] = primary["capacityProviderStrategy"]
+    elif primary.get("launchType"):
+        service.pop("capacityProviderStrategy", None)
+        service["launchType"] = primary["launchType"]
 
 
 def _check_scale(scale: dict[str, Any] | None) -> dict[str, Any]:
@@ -184,11 +193,12 @@ class TaskSetOperations:
                 f"{len(existing)} deployments exist on the service. Unable to create new TaskSet "
                 "since this exceeds the maximum limit."
             )
-        launch_type = check_launch_type(
-            launch_type or record.get("launchType"),
-            others.get("capacity_provider_strategy"),
-            "task sets",
-        )
+        strategy = others.get("capacity_provider_strategy")
+        check_launch_type(launch_type, strategy, "task sets")
+        if strategy:
+            cluster = ctx.records(CLUSTER).get(record["clusterArn"].rsplit("/", 1)[-1]) or {}
+            strategy = check_strategy(strategy, cluster.get("capacityProviders", []))
+        launch_type = launch_type or (None if strategy else record.get("launchType"))
         definition = usable_task_definition(ctx, task_definition)
         network = check_network(
             ctx, definition, network_configuration or record.get("networkConfiguration")
@@ -205,6 +215,7 @@ class TaskSetOperations:
             scale=_check_scale(scale),
             external_id=external_id,
             launch_type=launch_type,
+            capacity_provider_strategy=strategy,
             started_by="CODE_DEPLOY" if ctx.caller == CODEDEPLOY else None,
         )
         if tags:

@@ -23,6 +23,7 @@ from typing import Any
 
 from bgkit.errors import ServiceError
 from bgkit.local.provider import RequestContext
+from bgkit.local.services.ecs.capacity import pick_provider, placement
 from bgkit.local.services.ecs.checks import (
     check_launch_type,
     check_network,
@@ -95,15 +96,22 @@ def new_task(
     siblings: list[dict[str, Any]] | None = None,
     used_addresses: set[str] | None = None,
     launch_type: str | None = None,
+    capacity_provider_strategy: list[dict[str, Any]] | None = None,
+    placed_on: list[str | None] | None = None,
 ) -> dict[str, Any]:
     """Make and store a ``PROVISIONING`` task (see the module docstring for its contract).
 
     Its launch type is ``launch_type``, else its task set's or deployment's, else ``FARGATE``.
+    A task of a capacity provider strategy (``capacity_provider_strategy``, else its set's)
+    runs on Fargate on the provider :func:`.capacity.pick_provider` picks, its ``siblings``
+    (or ``placed_on``, the providers of the tasks placed before it) being where they are.
 
     ``used_addresses``, when given, are the private addresses the region's tasks hold (the new
     task's is added to it), so a caller making many tasks reads the tasks once, not once each.
     """
-    launch = launch_type or (set_record or {}).get("launchType") or "FARGATE"
+    strategy = capacity_provider_strategy or (set_record or {}).get("capacityProviderStrategy")
+    launch = "FARGATE" if strategy else launch_type or (set_record or {}).get("launchType")
+    launch = launch or "FARGATE"
     records = ctx.records(TASK)
     task_id = ctx.ids.hex("ecs-task", 32)
     arn = task_arn(ctx, cluster["clusterName"], task_id)
@@ -133,7 +141,9 @@ def new_task(
     ordered = [container] + [
         c for c in task_definition["containerDefinitions"] if c["name"] != container["name"]
     ]
+    provider = _provider_of(strategy, siblings, placed_on) if strategy else None
     task: dict[str, Any] = {
+        **({"capacityProviderName": provider} if provider else {}),
         "taskArn": arn,
         "clusterArn": cluster["clusterArn"],
         "taskDefinitionArn": task_definition["taskDefinitionArn"],
@@ -323,14 +333,15 @@ class TaskOperations:
         capacity_provider_strategy: list[dict[str, Any]] | None = None,
         **others: Any,
     ) -> dict[str, Any]:
-        launch = check_launch_type(launch_type, capacity_provider_strategy, "tasks")
+        check_launch_type(launch_type, capacity_provider_strategy, "tasks")
         found_cluster = find_cluster(ctx, cluster)
+        launch, providers = placement(found_cluster, launch_type, capacity_provider_strategy)
         count = 1 if count is None else count
         if not 1 <= count <= MAX_RUN_COUNT:
             raise invalid("count must be between 1 and 10.")
         definition = usable_task_definition(ctx, task_definition)
-        if launch not in definition["compatibilities"]:
-            raise invalid(f"Task definition does not support launch_type {launch}.")
+        if (launch or "FARGATE") not in definition["compatibilities"]:
+            raise invalid(f"Task definition does not support launch_type {launch or 'FARGATE'}.")
         network = check_network(ctx, definition, network_configuration)
         problem = role_problem(ctx, definition)
         if problem:
@@ -345,12 +356,27 @@ class TaskOperations:
                 started_by=started_by,
                 group=group,
                 launch_type=launch,
+                capacity_provider_strategy=providers,
+                placed_on=[t.get("capacityProviderName") for t in made],
             )
             if tags:
                 task["tags"] = list(tags)
                 ctx.records(TASK).put(task["taskArn"], task)
             made.append(public(task))
         return {"tasks": made, "failures": []}
+
+
+def _provider_of(
+    strategy: list[dict[str, Any]],
+    siblings: list[dict[str, Any]] | None,
+    placed_on: list[str | None] | None,
+) -> str:
+    """The capacity provider of a new task of ``strategy``, beside its running siblings."""
+    if placed_on is None:
+        placed_on = [
+            t.get("capacityProviderName") for t in siblings or [] if t["lastStatus"] != "STOPPED"
+        ]
+    return pick_provider(strategy, placed_on)
 
 
 def check_no_tasks(ctx: RequestContext, cluster: dict[str, Any]) -> None:

@@ -1,6 +1,6 @@
 """Who calls STS, and whether they may assume a role: ``AssumeRole``'s decision and its credentials.
 
-The caller is the one who signed the request (:data:`.models.SIGNED_WITH`): a role session STS
+The caller is the one who signed the request (:func:`.models.caller_of`): a role session STS
 handed out, an IAM user by one of its access keys, or else the account itself — the local
 cloud's default caller, whatever dummy keys sign. AWS refuses ``AssumeRole`` to a root login
 ("Roles may not be assumed by root accounts"); the local cloud's default caller stands for the
@@ -24,15 +24,14 @@ import base64
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from bgkit.errors import ServiceError
 from bgkit.local.provider import RequestContext
-from bgkit.local.services.iam.models import find_role, role_trusts, user_by_access_key, users
-from bgkit.local.services.sts.models import ASSUMED_ROLE, SIGNED_WITH, live_session, sessions
+from bgkit.local.services.iam.models import find_role, role_trusts
+from bgkit.local.services.sts.models import ASSUMED_ROLE, Caller, sessions
 
-__all__ = ["Caller", "assumed_role", "caller_of", "check_session_name", "issue"]
+__all__ = ["assumed_role", "check_session_name", "issue"]
 
 #: the patterns of the model's ``roleSessionNameType`` and ``tagKeyType``/``tagValueType``
 SESSION_NAME = re.compile(r"[\w+=,.@-]*")
@@ -40,34 +39,6 @@ TAG_TEXT = re.compile(r"[\w\s.:/=+\-@]*")
 #: role chaining caps a session at an hour (AssumeRole API reference, *DurationSeconds*)
 CHAINED_LIMIT = 3600
 SECRET_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-
-
-@dataclass(frozen=True)
-class Caller:
-    """Who signed a request: its ARN, its ``UserId`` as ``GetCallerIdentity`` says it, and
-    the session it signed with (``None`` for long-term credentials)."""
-
-    arn: str
-    user_id: str
-    kind: str  # "Account", "User" or "AssumedRole"
-    session: Mapping[str, Any] | None = None
-    user_name: str | None = None
-
-
-def caller_of(ctx: RequestContext) -> Caller:
-    """The caller of this request, from the key it was signed with."""
-    key = ctx.extras.get(SIGNED_WITH, "")
-    session = live_session(ctx, key) if key else None
-    if session is not None and session["Type"] == ASSUMED_ROLE:
-        return Caller(session["Arn"], session["AssumedRoleId"], ASSUMED_ROLE, session)
-    user = None
-    if session is not None and session.get("UserName"):
-        user = users(ctx).get(session["UserName"].lower())
-    elif session is None and key:
-        user = user_by_access_key(ctx, key)
-    if user is not None:
-        return Caller(user["Arn"], user["UserId"], "User", session, user["UserName"])
-    return Caller(ctx.arn("iam", "root", global_=True), ctx.account, "Account", session)
 
 
 def check_session_name(name: str, member: str = "roleSessionName") -> None:
@@ -170,10 +141,8 @@ def request_context(
 ) -> dict[str, Any]:
     """The condition keys of an ``AssumeRole`` request (IAM User Guide, *Available keys for
     AWS STS*, *AWS global condition context keys*)."""
-    session = caller.session if caller.kind == ASSUMED_ROLE else None
-    principal = session["RoleArn"] if session else caller.arn
     context: dict[str, Any] = {
-        "aws:PrincipalArn": principal,
+        "aws:PrincipalArn": caller.principal_arn,
         "aws:PrincipalAccount": ctx.account,
         "aws:PrincipalType": caller.kind,
         "aws:userid": caller.user_id,

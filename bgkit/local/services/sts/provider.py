@@ -21,13 +21,9 @@ from typing import Any
 
 from bgkit.errors import ServiceError
 from bgkit.local.provider import Provider, RequestContext
-from bgkit.local.services.sts.assuming import (
-    assumed_role,
-    caller_of,
-    issue,
-)
+from bgkit.local.services.sts.assuming import assumed_role, issue
 from bgkit.local.services.sts.federation import refuse_saml, refuse_web_identity
-from bgkit.local.services.sts.models import ASSUMED_ROLE, SESSION_TOKEN
+from bgkit.local.services.sts.models import ASSUMED_ROLE, SESSION_TOKEN, caller_of
 
 #: GetSessionToken's durations (API reference, *Session Duration*): user default, account cap
 USER_DEFAULT, ACCOUNT_LIMIT = 43200, 3600
