@@ -64,7 +64,9 @@ def test_the_whole_walkthrough_runs_and_cleans_up_its_vpc(kit):
     enis = kit.client("ec2").describe_network_interfaces(
         Filters=[{"Name": "vpc-id", "Values": [pre.vpc_id]}]
     )["NetworkInterfaces"]
-    assert {e["RequesterId"] for e in enis} == {"amazon-elb", "ecs-tasks"}
+    kinds = {e["Description"].split(":attachment/")[0].split(" ")[0] for e in enis}
+    assert kinds == {"ELB", "arn:aws:ecs:us-east-1:123456789012"}  # the balancer's, the tasks'
+    assert all(e["RequesterManaged"] and e["Status"] == "in-use" for e in enis)
     wt.application(kit)
     wt.deployment_group(kit, service_role_arn=role["Arn"],
                         production_listener_arn=pre.listener_arns[80],

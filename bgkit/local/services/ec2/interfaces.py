@@ -5,7 +5,8 @@ asked for, from what owns it, as on AWS where the owner makes and deletes it.
 
 - A task that has not stopped has the interface its ``ElasticNetworkInterface`` attachment
   names (id, MAC address, private address in its subnet), with its set's or service's security
-  groups, requested by ECS (``InterfaceType`` ``interface``, requester-managed).
+  groups, described by the attachment's ARN and requester-managed (AWS names an account of its
+  own as the requester, which the local cloud does not know, so ``RequesterId`` is left out).
 - A load balancer has one interface in each of its subnets, described ``ELB app/<name>/<id>``,
   requested by ``amazon-elb``; its id and address are derived from the balancer and the subnet,
   so they stay the same from one call to the next (addresses from the top of the subnet, where
@@ -47,7 +48,7 @@ def _interface(
     address: str,
     mac: str,
     description: str,
-    requester: str,
+    requester: str | None,
     groups: list[str],
     public: bool,
 ) -> dict[str, Any]:
@@ -71,7 +72,7 @@ def _interface(
         "PrivateIpAddresses": [
             {"Primary": True, "PrivateIpAddress": address, "PrivateDnsName": private_dns}
         ],
-        "RequesterId": requester,
+        **({"RequesterId": requester} if requester else {}),
         "RequesterManaged": True,
         "SourceDestCheck": True,
         "Status": "in-use",
@@ -104,7 +105,7 @@ def _task_interfaces(ctx: RequestContext) -> list[dict[str, Any]]:
                 details.get("macAddress", ""),
                 f"arn:{ctx.partition}:ecs:{ctx.region}:{ctx.account}:attachment/"
                 + next(a["id"] for a in task["attachments"]),
-                "ecs-tasks",
+                None,
                 list(network.get("securityGroups") or []),
                 public=network.get("assignPublicIp") == "ENABLED",
             )
@@ -162,7 +163,7 @@ INTERFACE_FILTERS: dict[str, Getter] = {
     "owner-id": field("OwnerId"),
     "private-ip-address": field("PrivateIpAddress"),
     "private-dns-name": field("PrivateDnsName"),
-    "requester-id": field("RequesterId"),
+    "requester-id": lambda r: [r.get("RequesterId")],
     "requester-managed": field("RequesterManaged"),
     "status": field("Status"),
 }
