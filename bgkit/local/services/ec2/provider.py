@@ -1,10 +1,12 @@
 """The local cloud's EC2: the networking a blue/green walkthrough needs, and its neighbours.
 
 Each region has its default VPC, three default subnets and the ``default`` security group from the
-start (see :mod:`bgkit.local.services.ec2.models`). Callers describe them, make security groups,
-open ports on them, and tag all three kinds of resource. Records keep botocore's shapes (``Vpc``,
-``Subnet``, ``SecurityGroup``), so the ELBv2 and ECS providers read them directly; they find the
-default VPC with :func:`default_vpc`.
+start, unless the local cloud was started without default VPCs (see
+:mod:`bgkit.local.services.ec2.models`). Callers make VPCs and subnets (:mod:`.vpcs`), internet
+gateways and route tables (:mod:`.routes`), describe network interfaces (:mod:`.interfaces`), make
+security groups, open ports on them, and tag all of these here. Records keep botocore's shapes
+(``Vpc``, ``Subnet``, ``SecurityGroup`` …), so the ELBv2 and ECS providers read them directly;
+they find the default VPC with :func:`default_vpc`.
 """
 
 from __future__ import annotations
