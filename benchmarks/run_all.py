@@ -1,10 +1,10 @@
 """Every benchmark, one after the other (``make bench``): each prints its table and writes its
 JSON under ``benchmarks/results/``; last, the goals of issue 22 beside the figures measured
 (``goals.py``). Bounded (a few minutes in all) and on loopback only. The listener benchmark needs
-``apt-get install -y wrk nginx``.
+``apt-get install -y wrk nginx``; the control plane benchmark ``pip install 'moto[server]'``.
 
 Usage: ``python benchmarks/run_all.py [name ...]`` (names: walkthrough, reroute, listener_overhead,
-footprint; default all)
+control_plane, footprint; default all)
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 import goals
 
 HERE = Path(__file__).parent
-BENCHMARKS = ("walkthrough", "reroute", "listener_overhead", "footprint")
+BENCHMARKS = ("walkthrough", "reroute", "listener_overhead", "control_plane", "footprint")
 
 
 def main() -> None:
