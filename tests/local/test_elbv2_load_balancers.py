@@ -104,10 +104,21 @@ def test_create_load_balancer_unknown_security_group_refused(
 
 
 def test_create_load_balancer_duplicate_name_refused(elbv2: Any, subnets: list[str]) -> None:
-    _make(elbv2, subnets)
-    with pytest.raises(ClientError) as error:
-        _make(elbv2, subnets)
-    assert error_code(error) == "DuplicateLoadBalancerName"
+    """The same name and settings answer the existing load balancer (botocore's documentation
+    of CreateLoadBalancer: "If you attempt to create multiple load balancers with the same
+    settings, each call succeeds"); other settings are refused in AWS's words, quoted in
+    kubernetes-sigs/aws-load-balancer-controller#3173."""
+    first = _make(elbv2, subnets)
+    again = _make(elbv2, subnets)
+    assert again["LoadBalancerArn"] == first["LoadBalancerArn"]
+    assert again["DNSName"] == first["DNSName"]
+    for other in ({"Scheme": "internal"}, {"name": "bgkit-alb", "subnets": subnets[1:]}):
+        with pytest.raises(ClientError) as error:
+            _make(elbv2, other.pop("subnets", subnets), **other)
+        assert error_code(error) == "DuplicateLoadBalancerName"
+    assert error.value.response["Error"]["Message"] == (
+        "A load balancer with the same name 'bgkit-alb' exists, but with different settings"
+    )
     assert _names(elbv2) == ["bgkit-alb"]
 
 

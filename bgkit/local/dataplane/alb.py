@@ -330,8 +330,11 @@ class AlbDataPlane(Component):
             return error_page(503)
         listener = routes.listener_for(request.host)
         action = listener.action_for(
-            RequestView(request.method, request.path, request.host, request.headers, request.query)
-        )
+            RequestView(
+                request.method, request.path, request.host, request.headers, request.query,
+                request.remote or "",
+            )
+        )  # fmt: skip
         if isinstance(action, FixedResponse):
             return web.Response(
                 status=action.status,

@@ -38,6 +38,8 @@ class RequestView:
     host: str
     headers: Mapping[str, str]
     query: Mapping[str, str]
+    #: the client's address (``source-ip`` conditions)
+    source: str = ""
 
 
 @dataclass(eq=False)
@@ -260,7 +262,19 @@ def compile_condition(condition: dict[str, Any]) -> Condition:
             any(pattern.match(v) for k, v in r.query.items() if key is None or k == key)
             for key, pattern in pairs
         )
+    if kind == "source-ip":
+        networks = [ipaddress.ip_network(v, strict=False)
+                    for v in _values(condition, "SourceIpConfig")]  # fmt: skip
+        return lambda r: _from(r.source, networks)
     return lambda r: False
+
+
+def _from(source: str, networks: list[Any]) -> bool:
+    try:
+        address = ipaddress.ip_address(source)
+    except ValueError:
+        return False
+    return any(address in network for network in networks if network.version == address.version)
 
 
 # -- building the routing table ----------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Listener and rule actions and rule conditions: checking them and storing them as AWS shows them.
+"""Listener and rule actions: checking them and storing them as AWS shows them (conditions are
+:mod:`.conditions`'s).
 
 AWS answers a ``forward`` action in one form whatever form it was given: a single
 ``TargetGroupArn`` becomes ``ForwardConfig {TargetGroups: [{TargetGroupArn, Weight: 1}],
@@ -52,8 +53,6 @@ REDIRECT_DEFAULTS = {
     "Path": "/#{path}",
     "Query": "#{query}",
 }
-CONDITION_FIELDS = ("path-pattern", "host-header")
-MAX_CONDITION_VALUES = 5
 
 
 def normalise_actions(
@@ -240,44 +239,3 @@ def _redirect(action: dict[str, Any], index: int, member: str) -> dict[str, Any]
         )
     filled = {**REDIRECT_DEFAULTS, **{k: v for k, v in config.items() if v is not None}}
     return {"Type": "redirect", "RedirectConfig": filled}
-
-
-def normalise_conditions(conditions: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Check ``path-pattern`` and ``host-header`` conditions; store both their forms.
-
-    AWS answers a condition given as ``Values`` with its ``…Config`` as well, and the reverse.
-    """
-    if not conditions:
-        raise ServiceError("ValidationError", "A rule must have at least one condition")
-    normalised = []
-    seen: set[str] = set()
-    for condition in conditions:
-        field = condition.get("Field")
-        if field not in CONDITION_FIELDS:
-            raise ServiceError(
-                "ValidationError",
-                f"Condition field '{field}' is not available in the bgkit local cloud; use one "
-                f"of [{', '.join(CONDITION_FIELDS)}]",
-            )
-        if field in seen:
-            raise ServiceError("ValidationError", f"A rule can only have one '{field}' condition")
-        seen.add(field)
-        config = "PathPatternConfig" if field == "path-pattern" else "HostHeaderConfig"
-        values = condition.get("Values") or (condition.get(config) or {}).get("Values") or []
-        if not values:
-            raise ServiceError("ValidationError", "A condition value must be specified")
-        if len(values) > MAX_CONDITION_VALUES:
-            raise ServiceError(
-                "ValidationError",
-                f"A '{field}' condition can have at most {MAX_CONDITION_VALUES} values",
-            )
-        for value in values:
-            if not value or len(value) > 128:
-                raise ServiceError(
-                    "ValidationError",
-                    f"The '{field}' value '{value}' must be 1 to 128 characters long",
-                )
-        normalised.append(
-            {"Field": field, "Values": list(values), config: {"Values": list(values)}}
-        )
-    return normalised

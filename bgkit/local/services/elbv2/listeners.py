@@ -3,8 +3,9 @@
 A listener is HTTP (HTTPS needs certificates from ACM, which the local cloud does not have). Its
 default rule is not stored: it is derived from the listener (``Priority`` ``default``, its
 ``DefaultActions``, an ARN derived from the listener's), and ``ModifyRule`` on that ARN rewrites
-the listener's default actions — CodeDeploy rewrites either. Other rules match ``path-pattern``
-and ``host-header`` conditions and are kept as ``rule`` records with their ``_listener_arn``.
+the listener's default actions — CodeDeploy rewrites either. Other rules match the conditions of
+:mod:`.conditions` and are kept as ``rule`` records with their ``_listener_arn``. A listener
+whose port changes (``ModifyListener``) moves: the data plane serves it on its new host port.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from typing import Any
 
 from bgkit.errors import ServiceError
 from bgkit.local.provider import RequestContext
-from bgkit.local.services.elbv2.actions import normalise_actions, normalise_conditions
+from bgkit.local.services.elbv2.actions import normalise_actions
 from bgkit.local.services.elbv2.attributes import check_tags
+from bgkit.local.services.elbv2.conditions import normalise_conditions
 from bgkit.local.services.elbv2.models import (
     LISTENER,
     PAGER,

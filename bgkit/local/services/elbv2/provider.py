@@ -34,6 +34,12 @@ from bgkit.local.services.elbv2.attributes import (
     describe_attributes,
     too_many_tags,
 )
+from bgkit.local.services.elbv2.balancer_settings import (
+    BalancerSettingOperations,
+    check_ip_address_type,
+    same_settings,
+    zones_of,
+)
 from bgkit.local.services.elbv2.listeners import ListenerOperations
 from bgkit.local.services.elbv2.models import (
     LISTENER,
@@ -100,7 +106,9 @@ INTERNAL_PREFIX = "internal-"
 MAX_DESCRIBE_TAGS = 20
 
 
-class Elbv2Provider(ListenerOperations, TargetGroupOperations, TargetOperations, Provider):
+class Elbv2Provider(
+    BalancerSettingOperations, ListenerOperations, TargetGroupOperations, TargetOperations, Provider
+):
     """ELBv2 for Application Load Balancers (the listener, target group and target operations
     are mixed in from :mod:`.listeners`, :mod:`.target_groups`, :mod:`.targets`).
     """
@@ -146,16 +154,22 @@ class Elbv2Provider(ListenerOperations, TargetGroupOperations, TargetOperations,
         scheme = scheme or "internet-facing"
         check_enum(scheme, "scheme", SCHEMES)
         ip_address_type = ip_address_type or "ipv4"
-        check_enum(ip_address_type, "ipAddressType", IP_ADDRESS_TYPES)
         found = self._subnets(ctx, subnets, subnet_mappings)
+        check_ip_address_type(ip_address_type, found, scheme)
         vpc_id = found[0]["VpcId"]
         groups = self._security_groups(ctx, security_groups, vpc_id)
         tags = check_tags(tags)
         records = ctx.records(LOAD_BALANCER)
-        if any(b["LoadBalancerName"] == name for b in records.list()):
+        asked = {"subnets": [s["SubnetId"] for s in found], "groups": groups, "scheme": scheme,
+                 "type": "application", "ip_address_type": ip_address_type}  # fmt: skip
+        for existing in records.list():
+            if existing["LoadBalancerName"] != name:
+                continue
+            if same_settings(existing, asked):  # idempotent (botocore's documentation)
+                return {"LoadBalancers": [self._show_balancer(ctx, existing)]}
             raise ServiceError(
                 "DuplicateLoadBalancerName",
-                f"A load balancer with the name '{name}' already exists",
+                f"A load balancer with the same name '{name}' exists, but with different settings",
             )
         arn = load_balancer_arn(ctx, name)
         digits = ctx.ids.draw("elbv2-dns", "0123456789", 10).lstrip("0") or "1"
@@ -171,14 +185,7 @@ class Elbv2Provider(ListenerOperations, TargetGroupOperations, TargetOperations,
             "VpcId": vpc_id,
             "State": {"Code": "provisioning"},
             "Type": "application",
-            "AvailabilityZones": [
-                {
-                    "ZoneName": subnet["AvailabilityZone"],
-                    "SubnetId": subnet["SubnetId"],
-                    "LoadBalancerAddresses": [],
-                }
-                for subnet in found
-            ],
+            "AvailabilityZones": zones_of(found),
             "SecurityGroups": groups,
             "IpAddressType": ip_address_type,
             "_active_at": created + PROVISIONING_SECONDS,
