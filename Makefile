@@ -51,8 +51,13 @@ lint: install-dev
 	$(BIN)/ruff check bgkit tests
 	$(BIN)/lint-imports
 
+# The suite in two passes: first every test that may run beside others, in parallel processes
+# (TEST_WORKERS, default one a core; a file's tests stay in one process, so they share its
+# fixtures), then those marked `alone` (load, faults, browser, event-loop stalls) one at a time.
+TEST_WORKERS ?= auto
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not alone"
+	$(BIN)/python -m pytest -m alone
 
 clean:
 	-$(BIN)/bgkit local down
