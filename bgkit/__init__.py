@@ -6,10 +6,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import sys
+import types
+from typing import TYPE_CHECKING, Any
 
 from bgkit.config import Settings
-from bgkit.connect import Session, connect
 from bgkit.errors import (
     AwsTargetError,
     BgkitError,
@@ -23,6 +24,7 @@ from bgkit.errors import (
 )
 
 if TYPE_CHECKING:
+    from bgkit.connect import Session, connect
     from bgkit.local.server import LocalCloud
 
 __all__ = [
@@ -50,3 +52,29 @@ def __getattr__(name: str) -> object:
 
         return LocalCloud
     raise AttributeError(f"module 'bgkit' has no attribute {name!r}")
+
+
+class _Package(types.ModuleType):
+    """``bgkit.connect`` and ``bgkit.Session`` load boto3 when first used, not with the package
+    (the ``bgkit`` command and the local cloud's server need none of it). ``connect`` is also
+    the name of the submodule they come from: the property keeps ``bgkit.connect`` the function
+    when the import system sets the package's attribute to that submodule."""
+
+    @property
+    def connect(self) -> Any:
+        from bgkit.connect import connect
+
+        return connect
+
+    @connect.setter
+    def connect(self, value: Any) -> None:
+        pass  # the import system's bgkit.connect = <module>: the function stays
+
+    @property
+    def Session(self) -> Any:
+        from bgkit.connect import Session
+
+        return Session
+
+
+sys.modules[__name__].__class__ = _Package

@@ -38,6 +38,7 @@ from bgkit.local.process import (  # noqa: F401  (re-exported: the local cloud's
     LOG_FILE,
     PID_FILE,
     STATE_FILE,
+    STATUS_PATH,
     fetch_status,
     port_in_use_message,
     port_is_free,
@@ -113,8 +114,9 @@ class LocalCloud:
         self.clock = Clock(self.store, speed=clock)
         self.ids = Ids(self.store)
         self.providers = make_providers()
-        for name in self.providers:  # loaded now, never by a call on the loop (it takes 0.1 s)
-            service_model(name)
+        #: botocore's models of the providers' services, loaded in a thread once the endpoint
+        #: listens (they take longer than everything else before it); calls wait for them
+        self._models: asyncio.Future[None] | None = None
         self.components = dataplane_components() if dataplane else []
         self.gateway = Gateway(
             service_model,
@@ -176,9 +178,22 @@ class LocalCloud:
 
     # -- the asyncio side ----------------------------------------------------------------------
 
+    def _load_models(self) -> None:
+        for name in self.providers:
+            service_model(name)
+
+    @web.middleware
+    async def _after_models(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        """A call waits for the models (never loaded by a call on the loop); the status not."""
+        if self._models is not None and not self._models.done() and request.path != STATUS_PATH:
+            await asyncio.shield(self._models)
+        return await handler(request)
+
     async def _start(self) -> None:
+        app = self.gateway.app()
+        app.middlewares.append(self._after_models)
         self._runner = web.AppRunner(
-            self.gateway.app(), access_log=None, handle_signals=False, shutdown_timeout=1.0
+            app, access_log=None, handle_signals=False, shutdown_timeout=1.0
         )
         await self._runner.setup()
         # SO_REUSEADDR: a restart after kill -9 must not wait for TIME_WAIT; on Linux it never
@@ -192,6 +207,7 @@ class LocalCloud:
                 raise PortInUseError(port_in_use_message(self.port)) from None
             raise
         self.port = site._server.sockets[0].getsockname()[1]  # the real port when 0 was asked
+        self._models = asyncio.get_running_loop().run_in_executor(None, self._load_models)
         self.watchdog.start()
         for component in self.components:
             await component.start(self)
@@ -295,6 +311,8 @@ class LocalCloud:
         self._thread.start()
         try:
             asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(timeout=30)
+            # in this process, nothing is left loading once it has started
+            asyncio.run_coroutine_threadsafe(self._loaded(), self._loop).result(timeout=60)
         except BaseException:
             with contextlib.suppress(Exception):  # release what did start (sockets, components)
                 asyncio.run_coroutine_threadsafe(self._stop(), self._loop).result(timeout=30)
@@ -302,6 +320,10 @@ class LocalCloud:
             self.store.close()
             raise
         return self
+
+    async def _loaded(self) -> None:
+        if self._models is not None:
+            await self._models
 
     def stop(self) -> None:
         """Stop serving and close the store; the state stays on disk."""

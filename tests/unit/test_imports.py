@@ -32,7 +32,8 @@ def test_the_walkthrough_views_and_widgets_load_no_module_of_the_local_cloud():
     modules = loaded_modules()
     found = [m for m in modules if any(m == f or m.startswith(f + ".") for f in FORBIDDEN)]
     assert found == []
-    assert [m for m in modules if m.startswith("bgkit.local")] == [
+    # at most these: bgkit.connect() loads them when first called
+    assert {m for m in modules if m.startswith("bgkit.local")} <= {
         "bgkit.local",
         "bgkit.local.process",
-    ]
+    }
