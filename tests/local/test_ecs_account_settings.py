@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from test_s3_cli import aws  # noqa: F401  (the AWS CLI fixture)
 
 from tests.local.iam_callers import allow, make_user
 
@@ -127,3 +128,12 @@ def test_a_user_sets_its_own_and_not_anothers(cloud):
                      value="enabled", principalArn=ROOT)  # fmt: skip
     assert error["Code"] == "AccessDeniedException"
     assert settings(cloud.client("ecs")) == {}
+
+
+def test_the_aws_cli_puts_and_lists_settings(aws, client):  # noqa: F811
+    aws("ecs", "put-account-setting-default", "--name", "containerInsights", "--value", "enabled")
+    listed = aws("ecs", "list-account-settings", "--name", "containerInsights",
+                 "--effective-settings", "--output", "json").stdout  # fmt: skip
+    assert json.loads(listed)["settings"] == [
+        {"name": "containerInsights", "value": "enabled", "principalArn": ROOT, "type": "user"}
+    ]
