@@ -1,5 +1,5 @@
 """STS's unsigned operations, AssumeRoleWithWebIdentity and AssumeRoleWithSAML, through an
-unsigned boto3 client, on the wire, and the AWS CLI's ``aws sts`` commands.
+unsigned boto3 client, on the wire, and the AWS CLI's ``aws sts assume-role``.
 
 Both are unsigned in botocore's model (``authtype: none``): the token is the only credential,
 and the local cloud — no identity provider registered in its IAM, none reachable — answers each
@@ -15,12 +15,9 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import subprocess
-import sys
+import urllib.error
 import urllib.parse
 import urllib.request
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -28,13 +25,11 @@ import pytest
 from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import ClientError
-
-from bgkit.local.process import DUMMY_CREDENTIALS
+from test_s3_cli import aws  # noqa: F401  (the AWS CLI fixture)
 
 pytestmark = pytest.mark.control_plane
 
 ROLE = "arn:aws:iam::123456789012:role/web"
-AWS = str(Path(sys.executable).parent / "aws")
 
 
 @pytest.fixture
@@ -136,39 +131,20 @@ def test_on_the_wire_unsigned_is_answered_and_other_unsigned_requests_are_not(cl
     assert status == 403 and "MissingAuthenticationToken" in body
 
 
-def test_the_aws_cli_assumes_a_role_and_gets_the_caller_identity(cloud, tmp_path):
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Action": "sts:AssumeRole",
-                "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
-            }
-        ],
-    }
+def test_the_aws_cli_assumes_a_role(aws, cloud):  # noqa: F811
+    statement = {"Effect": "Allow", "Action": "sts:AssumeRole",
+                 "Principal": {"AWS": "arn:aws:iam::123456789012:root"}}  # fmt: skip
+    trust = {"Version": "2012-10-17", "Statement": [statement]}
     cloud.client("iam").create_role(RoleName="cli", AssumeRolePolicyDocument=json.dumps(trust))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(
-        AWS_ENDPOINT_URL=cloud.endpoint_url,
-        AWS_ACCESS_KEY_ID=DUMMY_CREDENTIALS["aws_access_key_id"],
-        AWS_SECRET_ACCESS_KEY=DUMMY_CREDENTIALS["aws_secret_access_key"],
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_CONFIG_FILE=str(tmp_path / "no-config"),
-        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "no-credentials"),
-    )
 
-    def aws(*args: str) -> dict[str, Any]:
-        done = subprocess.run([AWS, *args, "--output", "json"], env=env, capture_output=True,
-                              text=True, timeout=120, cwd=tmp_path)  # fmt: skip
-        assert done.returncode == 0, done.stderr
-        return json.loads(done.stdout)
+    done = aws("sts", "assume-role", "--role-arn", "arn:aws:iam::123456789012:role/cli",
+               "--role-session-name", "from-cli", "--output", "json")  # fmt: skip
 
-    made = aws("sts", "assume-role", "--role-arn", "arn:aws:iam::123456789012:role/cli",
-               "--role-session-name", "from-cli")  # fmt: skip
-    credentials = made["Credentials"]
-    env.update(AWS_ACCESS_KEY_ID=credentials["AccessKeyId"],
-               AWS_SECRET_ACCESS_KEY=credentials["SecretAccessKey"],
-               AWS_SESSION_TOKEN=credentials["SessionToken"])  # fmt: skip
-    identity = aws("sts", "get-caller-identity")
+    credentials = json.loads(done.stdout)["Credentials"]
+    identity = boto3.client(
+        "sts", endpoint_url=cloud.endpoint_url, region_name="us-east-1",
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+    ).get_caller_identity()  # fmt: skip
     assert identity["Arn"] == "arn:aws:sts::123456789012:assumed-role/cli/from-cli"
