@@ -239,6 +239,30 @@ def test_session_tags_need_tag_session_and_become_principal_tags(cloud):
     )
 
 
+def test_session_policies_cap_what_the_role_allows(cloud):
+    # IAM User Guide, *Session policies*: "The resulting session's permissions are the
+    # intersection of the role's identity-based policy and the session policies"
+    arn = make_role(cloud, "broad", trust(ROOT), allow(["iam:ListRoles", "iam:ListUsers"]))
+    sts = cloud.client("sts")
+    made = sts.assume_role(RoleArn=arn, RoleSessionName="narrow",
+                           Policy=document(allow("iam:ListRoles")))  # fmt: skip
+    iam = signed_with(cloud, made["Credentials"])("iam")
+
+    assert iam.list_roles()["Roles"]
+    error = error_of(iam.list_users)
+    assert error["Message"] == (
+        f"User: arn:aws:sts::{ACCOUNT}:assumed-role/broad/narrow is not authorized to perform: "
+        "iam:ListUsers on resource: * because no session policy allows the iam:ListUsers action"
+    )
+    # a session policy grants nothing the role does not
+    wide = sts.assume_role(RoleArn=arn, RoleSessionName="wide",
+                           Policy=document(allow("iam:*")))  # fmt: skip
+    refused = error_of(signed_with(cloud, wide["Credentials"])("iam").get_role, RoleName="broad")
+    assert "because no identity-based policy allows" in refused["Message"]
+    malformed = error_of(sts.assume_role, RoleArn=arn, RoleSessionName="bad", Policy="{not json")
+    assert malformed["Code"] == "MalformedPolicyDocument"
+
+
 def test_get_session_token_of_the_account_lasts_an_hour_at_most(cloud):
     sts = cloud.client("sts")
     made = sts.get_session_token(DurationSeconds=129600)["Credentials"]

@@ -32,18 +32,21 @@ here what AWS may allow (the workshop policy leaves them on ``*``; docs/workshop
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bgkit.errors import ServiceError
 from bgkit.local.provider import RequestContext
 from bgkit.local.services.iam.boundaries import bounded_decision
+from bgkit.local.services.iam.evaluation import NamedPolicy, evaluate
 from bgkit.local.services.iam.models import (
     boundary_policies,
     entity_policies,
     find_role,
+    managed_policy,
     not_authorized_message,
     user_by_access_key,
     users,
@@ -140,7 +143,8 @@ def authorize(ctx: RequestContext, access_key_id: str, params: Mapping[str, Any]
     if session is not None and session["Type"] == ASSUMED_ROLE:
         # temporary credentials of a role: decided as the role's, named as the session
         role = find_role(ctx, session["RoleArn"]) or {"Arn": session["RoleArn"]}
-        _decide(ctx, params, role, session["Arn"], _session_context(ctx, role, session))
+        context = _session_context(ctx, role, session)
+        _decide(ctx, params, role, session["Arn"], context, _session_policies(ctx, session))
         return
     if session is not None:
         # a session token: the user's it was issued to, or the account's (allowed)
@@ -159,13 +163,18 @@ def _decide(
     entity: Mapping[str, Any],
     caller_arn: str,
     principal: Mapping[str, Any],
+    session: list[NamedPolicy] | None = None,
 ) -> None:
-    """Ask each question of the request of ``entity``'s policies (capped by its boundary);
-    refuse the first denied one, naming the caller by ``caller_arn``."""
+    """Ask each question of the request of ``entity``'s policies (capped by its boundary, and
+    by the ``session`` policies of a role session that has them); refuse the first denied one,
+    naming the caller by ``caller_arn``."""
     identity, boundary = entity_policies(ctx, entity), boundary_policies(ctx, entity)
     for question in questions(ctx, params):
         context = {**principal, **question.context}
         decision = bounded_decision(identity, boundary, question.action, question.resource, context)
+        if decision and session is not None:
+            capped = evaluate(session, question.action, question.resource, context)
+            decision = decision if capped else replace(capped, layer="session policy")
         if not decision:
             message = not_authorized_message(
                 caller_arn, question.action, question.resource, decision
@@ -173,6 +182,21 @@ def _decide(
             raise ServiceError(
                 DENIED.get(ctx.service, "AccessDeniedException"), message, status=403
             )
+
+
+def _session_policies(ctx: RequestContext, session: Mapping[str, Any]) -> list[NamedPolicy] | None:
+    """The session policies ``AssumeRole`` was given (``Policy``, ``PolicyArns``), or ``None``
+    without any: the session may do only what both they and the role allow (IAM User Guide,
+    *Session policies*); an ARN whose policy is gone allows nothing."""
+    text, arns = session.get("Policy"), session.get("PolicyArns") or []
+    if text is None and not arns:
+        return None
+    found = [NamedPolicy("session policy", json.loads(text))] if text else []
+    for arn in arns:
+        policy = managed_policy(ctx, arn)
+        if policy is not None:
+            found.append(NamedPolicy(arn, json.loads(policy["Document"])))
+    return found
 
 
 def _session_context(

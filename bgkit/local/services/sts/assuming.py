@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -31,7 +32,7 @@ from bgkit.local.provider import RequestContext
 from bgkit.local.services.iam.models import find_role, role_trusts
 from bgkit.local.services.sts.models import ASSUMED_ROLE, Caller, sessions
 
-__all__ = ["assumed_role", "check_session_name", "issue"]
+__all__ = ["assumed_role", "check_session_name", "check_session_policy", "issue"]
 
 #: the patterns of the model's ``roleSessionNameType`` and ``tagKeyType``/``tagValueType``
 SESSION_NAME = re.compile(r"[\w+=,.@-]*")
@@ -109,6 +110,22 @@ def assumed_role(
                 "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
             )
     return role
+
+
+def check_session_policy(policy: str | None) -> None:
+    """Refuse a session policy that is not a JSON policy document (``MalformedPolicyDocument``,
+    the model's error for it)."""
+    if policy is None:
+        return
+    try:
+        document = json.loads(policy)
+    except ValueError:
+        document = None
+    if not isinstance(document, dict) or "Statement" not in document:
+        raise ServiceError(
+            "MalformedPolicyDocument",
+            "The session policy is not a JSON policy document with a Statement.",
+        )
 
 
 def check_tag(tag: Mapping[str, str]) -> None:

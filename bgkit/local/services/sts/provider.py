@@ -21,7 +21,7 @@ from typing import Any
 
 from bgkit.errors import ServiceError
 from bgkit.local.provider import Provider, RequestContext
-from bgkit.local.services.sts.assuming import assumed_role, issue
+from bgkit.local.services.sts.assuming import assumed_role, check_session_policy, issue
 from bgkit.local.services.sts.federation import refuse_saml, refuse_web_identity
 from bgkit.local.services.sts.models import ASSUMED_ROLE, SESSION_TOKEN, caller_of
 
@@ -47,10 +47,13 @@ class StsProvider(Provider):
         external_id: str | None = None,
         tags: list[dict[str, str]] | None = None,
         source_identity: str | None = None,
+        policy: str | None = None,
+        policy_arns: list[dict[str, str]] | None = None,
         **_: Any,
     ) -> dict[str, Any]:
         caller = caller_of(ctx)
         tags = tags or []
+        check_session_policy(policy)
         role = assumed_role(
             ctx, caller, role_arn, role_session_name, duration_seconds, external_id, tags
         )
@@ -59,7 +62,8 @@ class StsProvider(Provider):
         credentials = issue(
             ctx, duration_seconds or 3600, Type=ASSUMED_ROLE, RoleArn=role["Arn"],
             RoleName=role["RoleName"], SessionName=role_session_name, AssumedRoleId=assumed_id,
-            Arn=arn, Tags=tags, SourceIdentity=source_identity,
+            Arn=arn, Tags=tags, SourceIdentity=source_identity, Policy=policy,
+            PolicyArns=[p["arn"] for p in policy_arns or []],
         )  # fmt: skip
         answer: dict[str, Any] = {
             "Credentials": credentials,
