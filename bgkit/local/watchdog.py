@@ -11,12 +11,14 @@ blocked in a system call — is a **stall**. Without ``schedstat`` (not Linux) t
 counts.
 
 A thread beside the loop notes where the loop is (its stack) while a stall goes on, so the
-worst stall past :data:`THRESHOLD` says where it happened. A stall during which the loop was
-only ever seen in its selector's ``select`` is not its callbacks' doing — its thread was waiting
-for the interpreter lock that another thread of the process held (a test's, when the local cloud
-runs in a thread of it) — and does not count; one during which nothing could be seen (the lock
-held all along, as a long computation in C does) counts. ``bgkit local status`` and the
-``loop`` member of the local cloud's status show the worst stall; tests read it there.
+worst stall past :data:`THRESHOLD` says where it happened. A lateness during which the loop was
+never seen in one of its callbacks — only in its selector's ``select``, or nowhere, because the
+interpreter lock was held all along, as a long computation in C holds it — counts for no more
+than the CPU time the loop's own thread spent meanwhile: so a long computation in C on the loop
+is a stall, while a wait for the lock that another thread of the process held (a test's, when
+the local cloud runs in a thread of it: botocore decoding its JSON models) is not.
+``bgkit local status`` and the ``loop`` member of the local cloud's status show the worst stall;
+tests read it there.
 """
 
 from __future__ import annotations
@@ -110,24 +112,27 @@ class LoopWatchdog:
     async def _tick(self, native_id: int) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            before, waited = loop.time(), run_queue_wait(native_id)
+            before, waited, cpu = loop.time(), run_queue_wait(native_id), time.thread_time()
             await asyncio.sleep(TICK)
             lag = max(0.0, loop.time() - before - TICK)
-            after = run_queue_wait(native_id)
+            after, cpu = run_queue_wait(native_id), time.thread_time() - cpu
             busy = after - waited if after is not None and waited is not None else 0.0
-            self._note(lag, max(0.0, lag - busy))
+            self._note(lag, max(0.0, lag - busy), cpu)
 
-    def _note(self, lag: float, stall: float) -> None:
-        """One tick's lateness and stall."""
+    def _note(self, lag: float, stall: float, cpu: float | None = None) -> None:
+        """One tick's lateness and stall, and the CPU time the loop's thread spent in it."""
         self._last_tick = time.monotonic()
         seen, self._seen = self._seen, []
         in_callback, self._in_callback = self._in_callback, False
         self.worst_lag = max(self.worst_lag, lag)
-        if seen and not in_callback:  # seen waiting in select all along: not its own work
-            stall = 0.0
+        if not in_callback:  # never seen in its own work: only what its thread computed counts
+            if cpu is not None:
+                stall = min(stall, cpu)
+            elif seen:  # seen waiting in select all along
+                stall = 0.0
         if stall > THRESHOLD:
             self.stalls += 1
-            if stall > self.worst and seen:
+            if stall > self.worst and seen and in_callback:
                 self.where = seen
         self.worst = max(self.worst, stall)
 
