@@ -140,16 +140,16 @@ def test_status_path_tells_the_endpoint(cloud):
 
 
 def test_operation_not_implemented_is_named(cloud, client):
-    # PutAccountSetting is an ECS operation the local cloud has no reason to implement.
+    # DiscoverPollEndpoint is an ECS operation of container agents, which Fargate has none of.
     ecs = client("ecs")
-    method = "put_account_setting"
+    method = "discover_poll_endpoint"
     if hasattr(type(cloud.providers.get("ecs")), method):
-        pytest.skip("the ECS provider implements PutAccountSetting")
+        pytest.skip("the ECS provider implements DiscoverPollEndpoint")
     with pytest.raises(botocore.exceptions.ClientError) as raised:
-        ecs.put_account_setting(name="serviceLongArnFormat", value="enabled")
+        ecs.discover_poll_endpoint()
     error = raised.value.response["Error"]
     assert error["Code"] == "UnknownOperationException"
-    assert error["Message"] == ("ecs:PutAccountSetting is not available in the bgkit local cloud")
+    assert error["Message"] == "ecs:DiscoverPollEndpoint is not available in the bgkit local cloud"
 
 
 def test_query_operation_not_implemented_is_named(cloud, client):
