@@ -39,9 +39,18 @@ DESCRIBED_ONLY = (
 ENDED = ("Succeeded", "Failed", "Stopped")
 
 
+#: ECS's RegisterTaskDefinition input shape, read when the providers are made, never by a call
+#: on the event loop (loading a service model holds the loop for a tenth of a second or more)
+REGISTER_SHAPE = (
+    botocore.session.get_session()
+    .get_service_model("ecs")
+    .operation_model("RegisterTaskDefinition")
+    .input_shape
+)
+
+
 def _register_shape() -> Any:
-    model = botocore.session.get_session().get_service_model("ecs")
-    return model.operation_model("RegisterTaskDefinition").input_shape
+    return REGISTER_SHAPE
 
 
 def _task_definition(run: ExecutionRun, configuration: dict[str, Any]) -> dict[str, Any]:
