@@ -2,7 +2,8 @@
 
 :data:`CALLED` is derived from the boto3 calls of :mod:`bgkit.walkthrough` and of the notebooks'
 code cells (a test re-derives it from the source, so the two cannot drift apart); :data:`PANEL`
-are the buttons of the approval panel and of the pipeline's approval widget; :data:`IMPLIED` are
+are the buttons of the approval panel and of the pipeline's approval widget; :data:`VIEWS` the
+calls of ``bgkit.observe``'s views beyond those (notebook 11's alarm plot); :data:`IMPLIED` are
 the permissions AWS checks on the caller behind those calls — tags given at creation, roles
 passed to ECS, CodeDeploy and CodePipeline, service-linked roles made on first use, the revision
 CodeDeploy registers. The README's *Running on AWS* lists :data:`ACTIONS`; ``bgkit check
@@ -32,6 +33,7 @@ __all__ = [
     "PASSED_ROLES",
     "READ_VERBS",
     "ROLE_ACTIONS",
+    "VIEWS",
     "boundary_arn",
     "boundary_document",
     "policy_document",
@@ -40,6 +42,10 @@ __all__ = [
 #: made by ``bgkit.walkthrough`` and the notebooks (``sts:GetCallerIdentity`` needs no permission,
 #: so is left out)
 CALLED = (
+    "cloudwatch:DeleteAlarms",
+    "cloudwatch:DescribeAlarms",
+    "cloudwatch:ListTagsForResource",
+    "cloudwatch:PutMetricAlarm",
     "codedeploy:BatchGetDeployments",
     "codedeploy:ContinueDeployment",
     "codedeploy:CreateApplication",
@@ -175,8 +181,15 @@ PANEL = (
     "ecs:StopServiceDeployment",
 )
 
+#: the views of ``bgkit.observe`` the notebooks call beyond those (notebook 11's alarm plot)
+VIEWS = (
+    "cloudwatch:DescribeAlarmHistory",
+    "cloudwatch:GetMetricStatistics",
+)
+
 #: checked by AWS behind the calls above
 IMPLIED = (
+    "cloudwatch:TagResource",  # PutMetricAlarm with tags (PutMetricAlarm's API reference)
     "codedeploy:GetDeploymentConfig",  # CreateDeployment reads the deployment configuration
     "codedeploy:RegisterApplicationRevision",  # CreateDeployment registers the AppSpec revision
     "codedeploy:TagResource",  # CreateApplication with tags
@@ -193,7 +206,7 @@ IMPLIED = (
     "logs:TagResource",  # CreateLogGroup with tags
 )
 
-ACTIONS: tuple[str, ...] = tuple(sorted({*CALLED, *PANEL, *IMPLIED}))
+ACTIONS: tuple[str, ...] = tuple(sorted({*CALLED, *PANEL, *VIEWS, *IMPLIED}))
 
 
 #: the AWS managed policies the walkthrough attaches to its roles (``AttachRolePolicy``)
