@@ -53,6 +53,45 @@ def member_value(data: dict[str, Any], name: str) -> Any:
     return value
 
 
+#: a structure shape's members as the serialisers walk them, worked out once a shape (the
+#: models are loaded once a process, so their shapes are few and live as long as it does)
+_MEMBERS: dict[Shape, tuple[tuple[str, str, Shape, str, str], ...]] = {}
+
+
+def members(shape: StructureShape) -> tuple[tuple[str, str, Shape, str, str], ...]:
+    """``(name, xform_name(name), member, JSON name, XML tag)`` of each member, in order: the
+    XML tag of a flattened list is its member's name."""
+    found = _MEMBERS.get(shape)
+    if found is None:
+        found = _MEMBERS[shape] = tuple(
+            (name, xform_name(name), member, member.serialization.get("name", name), tag)
+            for name, member in shape.members.items()
+            for tag in (_xml_tag(name, member),)
+        )
+    return found
+
+
+#: (serialiser class, shape type) → its ``_serialize_<type>`` function, ``None`` when it has none
+_HANDLERS: dict[tuple[type, str], Any] = {}
+
+
+def handler(cls: type, type_name: str) -> Any:
+    """The ``_serialize_<type_name>`` function of a serialiser class (``None`` when it has none),
+    looked up once a class and type."""
+    key = (cls, type_name)
+    found = _HANDLERS.get(key, _HANDLERS)
+    if found is _HANDLERS:
+        found = _HANDLERS[key] = getattr(cls, f"_serialize_{type_name}", None)
+    return found
+
+
+def _xml_tag(name: str, member: Shape) -> str:
+    tag = member.serialization.get("name", name)
+    if member.type_name == "list" and member.serialization.get("flattened"):
+        tag = member.member.serialization.get("name", tag)
+    return tag
+
+
 def format_float(value: Any) -> float | str:
     """A float, or AWS's spelling of the values JSON and XML cannot write."""
     number = float(value)
@@ -167,21 +206,29 @@ class JsonResponseSerializer(ResponseSerializer):
         return headers, body
 
     def _serialize(self, shape: Shape, value: Any) -> Any:
-        handler = getattr(self, f"_serialize_{shape.type_name}", None)
-        return value if handler is None else handler(shape, value)
+        write = handler(type(self), shape.type_name)
+        return value if write is None else write(self, shape, value)
 
     def _serialize_structure(self, shape: StructureShape, value: Any) -> Any:
         if shape.is_document_type:
             return value
         document = {}
-        for name, member in shape.members.items():
-            item = member_value(value, name)
-            if item is not None:
-                document[member.serialization.get("name", name)] = self._serialize(member, item)
+        cls = type(self)
+        for name, snake, member, wire, _ in members(shape):
+            item = value.get(name)
+            if item is None:
+                item = value.get(snake)
+            if item is not None:  # _serialize, inlined: the hottest loop of every answer
+                write = handler(cls, member.type_name)
+                document[wire] = item if write is None else write(self, member, item)
         return document
 
     def _serialize_list(self, shape: Any, value: Any) -> list[Any]:
-        return [None if item is None else self._serialize(shape.member, item) for item in value]
+        member = shape.member
+        write = handler(type(self), member.type_name)
+        if write is None:
+            return list(value)
+        return [None if item is None else write(self, member, item) for item in value]
 
     def _serialize_map(self, shape: Any, value: Any) -> dict[str, Any]:
         return {
@@ -258,23 +305,21 @@ class QueryResponseSerializer(ResponseSerializer):
         return _XML_DECLARATION + ElementTree.tostring(root, encoding="unicode").encode("utf-8")
 
     def _serialize(self, shape: Shape, value: Any, parent: ElementTree.Element, tag: str) -> None:
-        handler = getattr(self, f"_serialize_{shape.type_name}", None)
-        if handler is not None:
-            handler(shape, value, parent, tag)
+        write = handler(type(self), shape.type_name)
+        if write is not None:
+            write(self, shape, value, parent, tag)
         else:
             _text(parent, tag, str(value))
 
     def _serialize_members(
         self, shape: StructureShape, value: Any, element: ElementTree.Element
     ) -> None:
-        for name, member in shape.members.items():
-            item = member_value(value, name)
+        for name, snake, member, _, tag in members(shape):
+            item = value.get(name)
             if item is None:
-                continue
-            tag = member.serialization.get("name", name)
-            if member.type_name == "list" and member.serialization.get("flattened"):
-                tag = member.member.serialization.get("name", tag)
-            self._serialize(member, item, element, tag)
+                item = value.get(snake)
+            if item is not None:
+                self._serialize(member, item, element, tag)
 
     def _serialize_structure(
         self, shape: StructureShape, value: Any, parent: ElementTree.Element, tag: str
