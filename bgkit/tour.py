@@ -11,6 +11,7 @@ deployment the notebooks started.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import re
@@ -18,7 +19,7 @@ import shutil
 import tempfile
 import time
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,9 +72,16 @@ def free_offset(ports: tuple[int, ...] = (80, 8080)) -> int:
 
 
 @contextlib.contextmanager
-def fresh_environment(environ: Any = os.environ) -> Iterator[Settings]:
+def fresh_environment(
+    environ: Any = os.environ, before_start: Callable[[], object] | None = None
+) -> Iterator[Settings]:
     """A fresh local cloud in the background, and ``environ`` set so that kernels started
-    meanwhile use it; everything is stopped and restored afterwards."""
+    meanwhile use it; everything is stopped and restored afterwards.
+
+    Args:
+        before_start: called once ``environ`` is set, before the local cloud starts: what it
+            starts (a kernel) gets ready while the local cloud does.
+    """
     state_dir = Path(tempfile.mkdtemp(prefix="bgkit-tour-"))
     values = {
         **HEADLESS,
@@ -87,6 +95,8 @@ def fresh_environment(environ: Any = os.environ) -> Iterator[Settings]:
         environ.pop(name, None)
     settings = Settings.load(dict(environ))
     try:
+        if before_start is not None:
+            before_start()
         start_background(settings)
         yield settings
     finally:
@@ -259,7 +269,57 @@ def _row(deployment: str, kind: str, status: str, what: str, created: Any) -> di
 DELETES = re.compile(r"\b(clean_up|delete_\w+)\(")
 
 
-def _notebook_client(notebook: Any, folder: Path, timeout: int, before_delete: Any) -> Any:
+class _Kernels:
+    """The tour's kernels, each started one notebook ahead: the next notebook's kernel starts
+    while the current notebook runs, and the finished one's stops meanwhile too (both on the
+    loop nbclient runs on, :func:`jupyter_core.utils.ensure_event_loop`)."""
+
+    def __init__(self, folder: Path) -> None:
+        from jupyter_core.utils import ensure_event_loop
+
+        self.folder = folder
+        self.loop = ensure_event_loop()
+        self.started: list[Any] = []
+        self.stopping: list[Any] = []
+
+    def start(self) -> Any:
+        """A kernel manager whose kernel is starting (it answers once ready)."""
+        from jupyter_client.manager import AsyncKernelManager
+        from traitlets.config import Config
+
+        manager = AsyncKernelManager(kernel_name="python3", config=Config(KERNEL_CONFIG))
+        self.started.append(manager)
+        self.loop.run_until_complete(manager.start_kernel(cwd=str(self.folder)))
+        return manager
+
+    def stop(self, manager: Any, client: Any) -> None:
+        """Stop a finished notebook's kernel while the next notebook runs."""
+
+        async def stop() -> None:
+            if client.kc is not None:
+                client.kc.stop_channels()
+            with contextlib.suppress(RuntimeError):  # already dead
+                await manager.shutdown_kernel()
+
+        self.stopping.append(self.loop.create_task(stop()))
+
+    def close(self) -> None:
+        """Wait for every stop; stop at once what still runs (the kernel started for a
+        notebook that did not run)."""
+
+        async def close() -> None:
+            await asyncio.gather(*self.stopping, return_exceptions=True)
+            for manager in self.started:
+                with contextlib.suppress(RuntimeError):
+                    if await manager.is_alive():
+                        await manager.shutdown_kernel(now=True)
+
+        self.loop.run_until_complete(close())
+
+
+def _notebook_client(
+    notebook: Any, folder: Path, timeout: int, before_delete: Any, kernel: Any = None
+) -> Any:
     from nbclient import NotebookClient
     from traitlets.config import Config
 
@@ -269,7 +329,7 @@ def _notebook_client(notebook: Any, folder: Path, timeout: int, before_delete: A
 
     return NotebookClient(
         notebook, timeout=timeout, kernel_name="python3", config=Config(KERNEL_CONFIG),
-        resources={"metadata": {"path": str(folder)}}, on_cell_start=on_cell_start,
+        resources={"metadata": {"path": str(folder)}}, on_cell_start=on_cell_start, km=kernel,
     )  # fmt: skip
 
 
@@ -285,45 +345,65 @@ def run_tour(
     Args:
         last: the number (``"04"``) of the last notebook to run; default all.
     """
-    import nbformat
-
     from bgkit.connect import Session
 
     report = TourReport()
     start = time.monotonic()
-    with fresh_environment() as settings:
-        kit = Session(settings)
-        for path in notebooks(folder):
-            if last is not None and path.name[:2] > last:
-                break
-            notebook = nbformat.read(path, as_version=4)
-            number = path.name[:2]
-            began = time.monotonic()
-            outcome = "ok"
+    chosen = [p for p in notebooks(folder) if last is None or p.name[:2] <= last]
+    kernels = _Kernels(folder)
+    first: list[Any] = []
 
-            def record(number: str = number) -> None:
-                try:
-                    report.record(number, deployments_seen(kit))
-                except (BotoCoreError, ClientError) as error:  # the report says so
-                    report.unlisted.append(f"after a cell of {number}: {error}")
+    def start_the_first_kernel() -> None:
+        if chosen:
+            first.append(kernels.start())
 
-            try:
-                _notebook_client(notebook, path.parent, timeout, record).execute()
-            except Exception as error:  # the report says which notebook failed, and why
-                outcome = f"FAILED: {type(error).__name__}: {str(error).strip().splitlines()[-1]}"
-            record()
-            if out is not None:
-                out.mkdir(parents=True, exist_ok=True)
-                nbformat.write(notebook, out / path.name)
-            report.steps.append(
-                {
-                    "notebook": path.stem,
-                    "seconds": time.monotonic() - began,
-                    "outcome": outcome,
-                    "ports": ports_seen(notebook),
-                }
-            )
-            if outcome != "ok":
-                break
+    try:
+        with fresh_environment(before_start=start_the_first_kernel) as settings:
+            kit = Session(settings)
+            _tour(chosen, kit, kernels, first[0] if first else None, report, out, timeout)
+    finally:
+        kernels.close()
     report.seconds = time.monotonic() - start
     return report
+
+
+def _tour(
+    chosen: list[Path], kit: Any, kernels: _Kernels, ahead: Any, report: TourReport,
+    out: Path | None, timeout: int,
+) -> None:  # fmt: skip
+    """The notebooks in order, each in the kernel started for it (``ahead``: the first's)."""
+    import nbformat
+
+    for index, path in enumerate(chosen):
+        kernel, ahead = ahead, kernels.start() if index + 1 < len(chosen) else None
+        notebook = nbformat.read(path, as_version=4)
+        number = path.name[:2]
+        began = time.monotonic()
+        outcome = "ok"
+
+        def record(number: str = number) -> None:
+            try:
+                report.record(number, deployments_seen(kit))
+            except (BotoCoreError, ClientError) as error:  # the report says so
+                report.unlisted.append(f"after a cell of {number}: {error}")
+
+        client = _notebook_client(notebook, path.parent, timeout, record, kernel)
+        try:
+            client.execute()
+        except Exception as error:  # the report says which notebook failed, and why
+            outcome = f"FAILED: {type(error).__name__}: {str(error).strip().splitlines()[-1]}"
+        kernels.stop(kernel, client)
+        record()
+        if out is not None:
+            out.mkdir(parents=True, exist_ok=True)
+            nbformat.write(notebook, out / path.name)
+        report.steps.append(
+            {
+                "notebook": path.stem,
+                "seconds": time.monotonic() - began,
+                "outcome": outcome,
+                "ports": ports_seen(notebook),
+            }
+        )
+        if outcome != "ok":
+            break
