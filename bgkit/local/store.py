@@ -179,12 +179,6 @@ class Store:
     def close(self) -> None:
         self._db.close()
 
-    @property
-    def changes(self) -> int:
-        """Rows inserted, updated or deleted through this store since it opened: a call that
-        leaves it as it was changed nothing."""
-        return self._db.total_changes
-
     @contextmanager
     def transaction(self) -> Iterator[Store]:
         """Everything inside is committed together, or not at all when it raises."""

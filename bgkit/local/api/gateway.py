@@ -97,8 +97,8 @@ class Gateway:
         context: makes the :class:`RequestContext` of a call from (service, operation, region).
         status: what ``GET /_bgkit/status`` answers (a small JSON-able dict).
         request_id: makes the id of each response (``x-amzn-RequestId``, ``<RequestId>`` …).
-        after_change: called after every call that succeeded and changed the store (the data
-            plane reconciles).
+        after_change: called after every call that succeeded (the data plane reconciles: time
+            may have passed since its last pass, and a read must see what it made due).
         complete: awaited with (service, operation, result) after a call that succeeded and
             before its answer is written: the data plane finishes what the call started (a
             Lambda ``RequestResponse`` invocation) without blocking the loop. A
@@ -220,7 +220,6 @@ class Gateway:
             validate_params(operation, params)
             ctx = self.context(service_name, operation.name, scope["region"])
             kwargs = {xform_name(name): value for name, value in params.items()}
-            changes = ctx.store.changes
             with ctx.store.transaction():
                 self.authorize(ctx, scope["key"], params)
                 result = method(ctx, **kwargs)
@@ -229,8 +228,7 @@ class Gateway:
         except Exception:
             log.error("internal failure in %s\n%s", service_name, traceback.format_exc())
             return serialize_error(model, _internal_failure(), request_id, operation, protocol)
-        if ctx.store.changes != changes:  # a read leaves the data plane to its own pace
-            self.after_change()
+        self.after_change()
         return _Answered(model, service_name, operation, result, request_id, protocol)
 
     def _unsigned(self, http: HttpRequest) -> dict[str, str] | None:
