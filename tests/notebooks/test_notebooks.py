@@ -38,6 +38,20 @@ KEY_REQUESTS = {
         ("codedeploy", "create_deployment", {"applicationName", "revision"}),
         ("codedeploy", "continue_deployment", {"deploymentId", "deploymentWaitType"}),
     ],
+    "10": [
+        ("lambda", "create_function", {"FunctionName", "Role", "Handler", "Code", "Environment"}),
+        ("codedeploy", "create_deployment", {"applicationName", "revision"}),
+        ("logs", "filter_log_events", {"logGroupName"}),
+    ],
+    "11": [
+        ("cloudwatch", "put_metric_alarm", {
+            "AlarmName", "Namespace", "MetricName", "Dimensions", "Threshold",
+            "ComparisonOperator", "EvaluationPeriods", "TreatMissingData",
+        }),
+        ("codedeploy", "update_deployment_group", {
+            "alarmConfiguration", "autoRollbackConfiguration",
+        }),
+    ],
     "12": [
         ("s3", "put_object", {"Bucket", "Key", "Body"}),
         ("codepipeline", "create_pipeline", {"pipeline", "tags"}),
