@@ -17,11 +17,14 @@ notebook                 functions
 04 CodeDeploy            :func:`application`, :func:`deployment_group`
 05/06 deployments        :func:`create_deployment`, :func:`wait_deployment`
 08 gradual shifts        :func:`wait_green_weight`
-11 alarm rollback        :mod:`.alarms`: :func:`alarm_name`, :func:`target_group_dimensions`,
-                         :func:`alarm_state`, :func:`wait_alarm`
 09 ECS built-in          :mod:`.builtin`: :func:`infrastructure_role`, :func:`listener_rules`,
                          :func:`builtin_service`, :func:`wait_builtin_service`,
                          :func:`deploy_builtin`, :func:`wait_service_deployment`
+10 validation hook       :mod:`.hooks`: ``function_role``, ``function_name``, ``package``,
+                         ``test_url``, ``hook_appspec``, ``function_log``
+11 alarm rollback        :mod:`.alarms`: :func:`alarm_name`, :func:`target_group_dimensions`,
+                         :func:`alarm_state`, :func:`wait_alarm`
+12 pipeline              :mod:`.pipeline`
 07 clean up              :func:`created_resources`, :func:`clean_up`
 =======================  ==========================================================
 
