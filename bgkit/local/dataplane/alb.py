@@ -329,11 +329,12 @@ class AlbDataPlane(Component):
         if routes is None:
             return error_page(503)
         listener = routes.listener_for(request.host)
-        action = listener.action_for(
-            RequestView(
-                request.method, request.path, request.host, request.headers, request.query,
-                request.remote or "",
-            )
+        action = (
+            listener.action_for(RequestView(request.method, request.path, request.host,
+                                            request.headers, request.query,
+                                            request.remote or ""))
+            if listener.rules
+            else listener.default
         )  # fmt: skip
         if isinstance(action, FixedResponse):
             return web.Response(

@@ -18,6 +18,7 @@ HTTPCode_ELB_5XX_Count and HTTPCode_ELB_502/503/504_Count per ``LoadBalancer``.
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Any
 
@@ -43,6 +44,25 @@ FLUSH_EVERY = 1.0
 #: local seconds after which the current minute is flushed whatever the wall time
 FLUSH_LOCAL = 5.0
 Key = tuple[str, float, str, str, tuple[tuple[str, str], ...]]
+Dimension = tuple[str, str]
+
+
+@functools.lru_cache(maxsize=1024)
+def _load_balancer(lb_arn: str) -> tuple[str | None, Dimension]:
+    """The store partition and ``LoadBalancer`` dimension of an ALB, its ARN parsed once."""
+    return region_partition(lb_arn), ("LoadBalancer", load_balancer_dimension(lb_arn))
+
+
+@functools.lru_cache(maxsize=4096)
+def _per_request(lb_arn: str, tg_arn: str) -> tuple[str | None, tuple[tuple[Dimension, ...], ...]]:
+    """The partition and the two dimension sets a request is counted in, its ARNs parsed once."""
+    partition, lb = _load_balancer(lb_arn)
+    return partition, ((lb, ("TargetGroup", target_group_dimension(tg_arn))), (lb,))
+
+
+#: the metric names of the status classes, formatted once
+TARGET_CODES = {n: f"HTTPCode_Target_{n}XX_Count" for n in range(1, 6)}
+ELB_CODES = {n: f"HTTPCode_ELB_{n}XX_Count" for n in range(1, 6)}
 
 
 class AlbMetrics:
@@ -82,14 +102,12 @@ class AlbMetrics:
     ) -> None:
         """One request a target was chosen for; ``elb`` when the listener answered it itself
         (``502``/``504``: the target failed)."""
-        partition = region_partition(lb_arn)
-        lb = ("LoadBalancer", load_balancer_dimension(lb_arn))
-        tg = ("TargetGroup", target_group_dimension(tg_arn))
-        for dims in ((lb, tg), (lb,)):
+        partition, both = _per_request(lb_arn, tg_arn)
+        code = TARGET_CODES.get(status // 100) or f"HTTPCode_Target_{status // 100}XX_Count"
+        for dims in both:
             self._add(partition, now, "RequestCount", "Count", dims, 1.0)
             if not elb:
-                self._add(partition, now, f"HTTPCode_Target_{status // 100}XX_Count", "Count",
-                          dims, 1.0)  # fmt: skip
+                self._add(partition, now, code, "Count", dims, 1.0)
                 self._add(partition, now, "TargetResponseTime", "Seconds", dims, seconds, True)
         if elb:
             self.elb_answer(now, lb_arn, status)
@@ -97,9 +115,10 @@ class AlbMetrics:
     def elb_answer(self, now: float, lb_arn: str, status: int) -> None:
         """An answer the load balancer gave itself: ``503`` without a target, ``502``, ``504``,
         or a ``4xx`` to a request it could not take (HTTPCode_ELB_4XX_Count)."""
-        partition = region_partition(lb_arn)
-        dims = (("LoadBalancer", load_balancer_dimension(lb_arn)),)
-        self._add(partition, now, f"HTTPCode_ELB_{status // 100}XX_Count", "Count", dims, 1.0)
+        partition, lb = _load_balancer(lb_arn)
+        dims = (lb,)
+        code = ELB_CODES.get(status // 100) or f"HTTPCode_ELB_{status // 100}XX_Count"
+        self._add(partition, now, code, "Count", dims, 1.0)
         if status in (502, 503, 504):
             self._add(partition, now, f"HTTPCode_ELB_{status}_Count", "Count", dims, 1.0)
 

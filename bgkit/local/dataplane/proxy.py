@@ -64,12 +64,12 @@ def error_page(status: int) -> web.Response:
     return response
 
 
-def hop_by_hop(headers: Any) -> set[str]:
+def hop_by_hop(headers: Any) -> frozenset[str]:
     """The hop-by-hop header names of a message, those its ``Connection`` header names too."""
-    names = set(HOP_BY_HOP)
-    for value in headers.getall("Connection", ()):
-        names.update(token.strip().lower() for token in value.split(","))
-    return names
+    named = headers.getall("Connection", ())
+    if not named:
+        return HOP_BY_HOP
+    return HOP_BY_HOP.union(t.strip().lower() for value in named for t in value.split(","))
 
 
 def forwarded_headers(request: web.BaseRequest, port: int) -> CIMultiDict[str]:
