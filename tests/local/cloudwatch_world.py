@@ -25,3 +25,18 @@ def cloudwatch(cloud: LocalCloud, protocol: str, region: str = "us-east-1") -> A
     session = boto3.session.Session(botocore_session=speaking("cloudwatch", protocol),
                                     **DUMMY_CREDENTIALS)  # fmt: skip
     return session.client("cloudwatch", region_name=region, endpoint_url=cloud.endpoint_url)
+
+
+def alarm_now(cloud: LocalCloud, name: str, *, firing: bool, **more: Any) -> None:
+    """A real alarm of ``cloud`` on an ALB's 5xx, made anew so it is evaluated on the next pass:
+    in ALARM at once when ``firing`` (missing data breaches), else OK (missing data does not)."""
+    client = cloud.client("cloudwatch")
+    if client.describe_alarms(AlarmNames=[name])["MetricAlarms"]:
+        client.delete_alarms(AlarmNames=[name])
+    client.put_metric_alarm(
+        AlarmName=name, Namespace="AWS/ApplicationELB", MetricName="HTTPCode_Target_5XX_Count",
+        Dimensions=[{"Name": "LoadBalancer", "Value": "app/bgkit-alb/0"}], Statistic="Sum",
+        Period=60, EvaluationPeriods=1, Threshold=1.0,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+        TreatMissingData="breaching" if firing else "notBreaching", **more,
+    )  # fmt: skip

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import pytest
 from botocore.exceptions import ClientError
+from cloudwatch_world import alarm_now
 from codedeploy_world import cloud, make_deploy  # noqa: F401
 
 pytestmark = pytest.mark.control_plane
@@ -42,25 +43,22 @@ def watching(*names: str, enabled: bool = True, ignore: bool = False) -> dict:
 
 
 def alarm(deploy, name: str, *, firing: bool) -> None:
-    """A real alarm of the local cloud: in ALARM at its first evaluation when ``firing`` (missing
-    data breaches), else OK-bound (missing data is not breaching). Made anew each time, so it is
-    evaluated at once."""
-    cloudwatch = deploy.world.cloud.client("cloudwatch")
-    if cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"]:
-        cloudwatch.delete_alarms(AlarmNames=[name])
-    cloudwatch.put_metric_alarm(
-        AlarmName=name, Namespace="AWS/ApplicationELB", MetricName="HTTPCode_Target_5XX_Count",
-        Dimensions=[{"Name": "LoadBalancer", "Value": "app/bgkit-alb/0"}], Statistic="Sum",
-        Period=60, EvaluationPeriods=1, Threshold=1.0,
-        ComparisonOperator="GreaterThanOrEqualToThreshold",
-        TreatMissingData="breaching" if firing else "notBreaching",
-    )  # fmt: skip
+    """A real alarm, in ALARM at its first evaluation when ``firing``, else OK; then a pass."""
+    alarm_now(deploy.cloud, name, firing=firing)
     deploy.tick()
 
 
 def state(deploy, name: str) -> str:
     cloudwatch = deploy.world.cloud.client("cloudwatch")
     return cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["StateValue"]
+
+
+def settle_until(deploy, done, passes: int = 5) -> None:
+    """Settle (the runtime and health checker played by hand) until ``done()`` or ``passes``."""
+    for _ in range(passes):
+        deploy.settle()
+        if done():
+            return
 
 
 def sets(deploy) -> list[tuple[str, str]]:
@@ -80,7 +78,7 @@ def test_alarm_mid_canary_stops_and_rolls_back_to_blue(deploy):
                         alarmConfiguration=watching("bgkit-5xx"))  # fmt: skip
     deployment = deploy.deploy()
     deploy.run_to(deployment, "InProgress")
-    deploy.settle()
+    settle_until(deploy, lambda: deploy.weights(0) == {"bgkit-tg-1": 90, "bgkit-tg-2": 10})
     assert deploy.weights(0) == {"bgkit-tg-1": 90, "bgkit-tg-2": 10}
     deploy.tick(30)
     assert deploy.status(deployment) == "InProgress"  # an alarm in OK does nothing
@@ -106,7 +104,7 @@ def test_alarm_without_stop_on_alarm_rollback_stops_and_leaves_traffic(deploy):
                         alarmConfiguration=watching("bgkit-5xx"))  # fmt: skip
     deployment = deploy.deploy()
     deploy.run_to(deployment, "InProgress")
-    deploy.settle()
+    settle_until(deploy, lambda: deploy.weights(0) == {"bgkit-tg-1": 90, "bgkit-tg-2": 10})
     alarm(deploy, "bgkit-5xx", firing=True)
     deploy.tick(10)
     info = deploy.info(deployment)
@@ -137,7 +135,7 @@ def test_alarm_during_the_termination_wait_puts_blue_back(deploy):
                         alarmConfiguration=watching("bgkit-5xx"))  # fmt: skip
     deployment = deploy.deploy()
     deploy.run_to(deployment, "InProgress")
-    deploy.settle()
+    settle_until(deploy, lambda: deploy.info(deployment)["instanceTerminationWaitTimeStarted"])
     assert deploy.weights(0) == {"bgkit-tg-1": 0, "bgkit-tg-2": 100}
     assert sets(deploy) == [("ACTIVE", "bgkit-web:1"), ("PRIMARY", "bgkit-web:2")]
     alarm(deploy, "bgkit-5xx", firing=True)

@@ -12,6 +12,7 @@ the local cloud: one that treats missing data as breaching goes into ALARM at it
 from __future__ import annotations
 
 import pytest
+from cloudwatch_world import alarm_now
 from ecs_bluegreen_world import cloud, make_bluegreen  # noqa: F401
 
 pytestmark = pytest.mark.control_plane
@@ -23,17 +24,10 @@ def bg(cloud, client):  # noqa: F811
 
 
 def alarm(bg, name: str, *, firing: bool) -> None:
-    """A real alarm, in ALARM at its first evaluation when ``firing``, else OK (made anew)."""
-    cloudwatch = bg.cloud.client("cloudwatch")
-    if cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"]:
-        cloudwatch.delete_alarms(AlarmNames=[name])
-    cloudwatch.put_metric_alarm(
-        AlarmName=name, Namespace="AWS/ApplicationELB", MetricName="HTTPCode_Target_5XX_Count",
-        Dimensions=[{"Name": "LoadBalancer", "Value": "app/bgkit-alb/0"}], Statistic="Sum",
-        Period=60, EvaluationPeriods=1, Threshold=1.0,
-        ComparisonOperator="GreaterThanOrEqualToThreshold",
-        TreatMissingData="breaching" if firing else "notBreaching",
-    )  # fmt: skip
+    """A real alarm, in ALARM at its first evaluation when ``firing``, else OK; then two passes
+    (the alarm is evaluated in the first; ECS may read it before CloudWatch's turn)."""
+    alarm_now(bg.cloud, name, firing=firing)
+    bg.tick()
     bg.tick()
 
 
