@@ -20,6 +20,7 @@ import goals
 HERE = Path(__file__).parent
 BENCHMARKS = (
     "walkthrough", "reroute", "listener_overhead", "control_plane", "footprint", "startup",
+    "scheduler",
 )  # fmt: skip
 
 

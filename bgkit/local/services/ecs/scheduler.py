@@ -20,7 +20,10 @@ and rolling deployments alike) it:
 Rolling deployments scale the old revision in once the new one is steady (a ``BLUE_GREEN``,
 ``LINEAR`` or ``CANARY`` service's old revision is scaled in by :mod:`.bluegreen.engine`);
 ``DRAINING`` task sets and services end (deleted, or ``INACTIVE``) once their tasks are gone.
-Nothing is written when nothing changed.
+Nothing is written when nothing changed: a pass writes back the tasks it changed (each change
+goes through one of its methods, which note the task), and the services and sets whose record
+differs from what it read. A pass costs its region's task records read once and a few
+look-ups a task (``benchmarks/scheduler.py`` measures it at 5,000 tasks).
 """
 
 from __future__ import annotations
@@ -72,7 +75,8 @@ class _Pass:
         self.ctx = ctx
         self.now = ctx.now()
         self.tasks = ctx.records(TASK).list()
-        self.before = {t["taskArn"]: _snapshot(t) for t in self.tasks}
+        #: the ARNs of the tasks this pass changed or made, written back at its end
+        self.changed: set[str] = set()
         self.by_set: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for task in self.tasks:
             if task.get("_task_set_arn"):
@@ -110,11 +114,13 @@ class _Pass:
     # -- targets (:mod:`.targets`) --------------------------------------------------------------
 
     def register(self, task: dict[str, Any], balancers: list[dict[str, Any]]) -> None:
+        self.changed.add(task["taskArn"])
         for group in targets.register(self.ctx, task, balancers, self.now):
             self.note(f"registered|{group}", task["taskArn"])
 
     def deregister(self, task: dict[str, Any]) -> float:
         """Deregister a task from its target groups; the longest deregistration delay."""
+        self.changed.add(task["taskArn"])
         delay, groups = targets.deregister(self.ctx, task)
         for group in groups:
             self.note(f"deregistered|{group}", task["taskArn"])
@@ -127,15 +133,20 @@ class _Pass:
         if task.get("_stopping") is not None or task["desiredStatus"] == "STOPPED":
             return
         if task.get("_registered") and task["lastStatus"] == "RUNNING":
-            delay = self.deregister(task)
+            delay = self.deregister(task)  # noted changed
             task["_stopping"] = {"at": self.now, "reason": reason, "until": self.now + delay}
             self.note(f"draining|{set_label}", task["taskArn"])
             return
         self.stop_now(task, reason)
 
+    def request_stop(self, task: dict[str, Any], reason: str) -> None:
+        """:func:`.tasks.request_stop`, the task noted changed."""
+        self.changed.add(task["taskArn"])
+        request_stop(task, self.now, reason)
+
     def stop_now(self, task: dict[str, Any], reason: str) -> None:
         was_running = task["lastStatus"] == "RUNNING"
-        request_stop(task, self.now, reason)
+        self.request_stop(task, reason)
         if was_running:
             self.note("stopped", f"(task {name_of(task['taskArn'])})")
 
@@ -157,10 +168,8 @@ class _Pass:
                         found["_backoff_until"] = self.now + min(wait, MAX_BACKOFF)
                         if "failedTasks" in found:
                             found["failedTasks"] += 1
-                    request_stop(
-                        task,
-                        self.now,
-                        task.get("stoppedReason") or "Essential container in task exited",
+                    self.request_stop(
+                        task, task.get("stoppedReason") or "Essential container in task exited"
                     )
                 continue
             if task.get("_stopping") is not None:
@@ -187,6 +196,7 @@ class _Pass:
                 self.flush_events(service)
                 # Replaced before it is stopped (see scale): it keeps serving meanwhile.
                 task["_unhealthy"] = f"Task failed ELB health checks in (target-group {group})"
+                self.changed.add(task["taskArn"])
 
     def desired(self, service: dict[str, Any], found: dict[str, Any], kind: str) -> int:
         if kind == DEPLOYMENT:
@@ -274,7 +284,7 @@ class _Pass:
             )
             tasks.append(task)
             self.tasks.append(task)
-            self.before[task["taskArn"]] = _snapshot(task)
+            self.changed.add(task["taskArn"])
             self.by_set[set_key_of(found)] = tasks
             self.note("started", f"(task {name_of(task['taskArn'])})")
 
@@ -394,13 +404,17 @@ class _Pass:
                 self.ctx.records(SERVICE).put(service_key_of(service), service)
         records = self.ctx.records(TASK)
         for task in self.tasks:
+            arn = task["taskArn"]
             for attachment in task.get("attachments", []):
-                attachment["status"] = ENI_STATUS.get(task["lastStatus"], "PRECREATED")
+                status = ENI_STATUS.get(task["lastStatus"], "PRECREATED")
+                if attachment.get("status") != status:
+                    attachment["status"] = status
+                    self.changed.add(arn)
             gone_at = task.get("stoppedAt") or task.get("stoppingAt") or self.now
             if task["lastStatus"] == "STOPPED" and self.now >= gone_at + STOPPED_RETENTION:
-                records.delete(task["taskArn"])
-            elif _snapshot(task) != self.before.get(task["taskArn"]):
-                records.put(task["taskArn"], task)
+                records.delete(arn)
+            elif arn in self.changed:
+                records.put(arn, task)
 
 
 def advance(ctx: RequestContext) -> None:
