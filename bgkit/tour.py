@@ -269,10 +269,16 @@ def _row(deployment: str, kind: str, status: str, what: str, created: Any) -> di
 DELETES = re.compile(r"\b(clean_up|delete_\w+)\(")
 
 
+#: what the notebooks' first cells import (pandas and matplotlib with them: seconds): a kernel
+#: started ahead imports it, silently, while the notebook before its own runs
+WARM_UP = "import bgkit, bgkit.observe, bgkit.walkthrough, bgkit.widgets"
+
+
 class _Kernels:
     """The tour's kernels, each started one notebook ahead: the next notebook's kernel starts
-    while the current notebook runs, and the finished one's stops meanwhile too (both on the
-    loop nbclient runs on, :func:`jupyter_core.utils.ensure_event_loop`)."""
+    and imports :data:`WARM_UP` while the current notebook runs, and the finished one's stops
+    meanwhile too (both on the loop nbclient runs on, :func:`jupyter_core.utils.ensure_event_loop`).
+    """
 
     def __init__(self, folder: Path) -> None:
         from jupyter_core.utils import ensure_event_loop
@@ -281,6 +287,8 @@ class _Kernels:
         self.loop = ensure_event_loop()
         self.started: list[Any] = []
         self.stopping: list[Any] = []
+        #: each started kernel's client that sent it :data:`WARM_UP` (open until it stops)
+        self.warming: dict[Any, Any] = {}
 
     def start(self) -> Any:
         """A kernel manager whose kernel is starting (it answers once ready)."""
@@ -290,6 +298,11 @@ class _Kernels:
         manager = AsyncKernelManager(kernel_name="python3", config=Config(KERNEL_CONFIG))
         self.started.append(manager)
         self.loop.run_until_complete(manager.start_kernel(cwd=str(self.folder)))
+        warming = manager.client()
+        warming.start_channels()
+        # silent: no execution count, no output, nothing in the notebook's history
+        warming.execute(WARM_UP, silent=True, store_history=False)
+        self.warming[manager] = warming
         return manager
 
     def stop(self, manager: Any, client: Any) -> None:
@@ -298,6 +311,7 @@ class _Kernels:
         async def stop() -> None:
             if client.kc is not None:
                 client.kc.stop_channels()
+            self.warming.pop(manager).stop_channels()
             with contextlib.suppress(RuntimeError):  # already dead
                 await manager.shutdown_kernel()
 
@@ -309,6 +323,8 @@ class _Kernels:
 
         async def close() -> None:
             await asyncio.gather(*self.stopping, return_exceptions=True)
+            for warming in self.warming.values():
+                warming.stop_channels()
             for manager in self.started:
                 with contextlib.suppress(RuntimeError):
                     if await manager.is_alive():
