@@ -53,11 +53,13 @@ lint: install-dev
 
 # The suite in two passes: first every test that may run beside others, in parallel processes
 # (TEST_WORKERS, default one a core; a file's tests stay in one process, so they share its
-# fixtures), then those marked `alone` (load, faults, browser, event-loop stalls) one at a time.
+# fixtures), then those marked `alone` (load, faults, browser, event-loop stalls) one at a time;
+# the second pass runs even when the first failed, and make test fails if either did.
 TEST_WORKERS ?= auto
 test: lint
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not alone"
-	$(BIN)/python -m pytest -m alone
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not alone"; parallel=$$?; \
+	$(BIN)/python -m pytest -m alone; alone=$$?; \
+	test $$parallel -eq 0 && test $$alone -eq 0
 
 clean:
 	-$(BIN)/bgkit local down
