@@ -16,7 +16,11 @@ never seen in one of its callbacks — only in its selector's ``select``, or now
 interpreter lock was held all along, as a long computation in C holds it — counts for no more
 than the CPU time the loop's own thread spent meanwhile: so a long computation in C on the loop
 is a stall, while a wait for the lock that another thread of the process held (a test's, when
-the local cloud runs in a thread of it: botocore decoding its JSON models) is not.
+the local cloud runs in a thread of it: botocore decoding its JSON models) is not. A lateness
+during which it was seen in a callback counts for no more than that CPU time and the time the
+sampling thread could look at it meanwhile (it can look while the loop's thread waits in a
+system call, not while another thread holds the lock), so a callback that blocks in a system
+call is a stall and one kept waiting for the lock by another thread is not.
 ``bgkit local status`` and the ``loop`` member of the local cloud's status show the worst stall;
 tests read it there.
 """
@@ -75,6 +79,8 @@ class LoopWatchdog:
         self._last_tick = time.monotonic()
         self._seen: list[str] = []
         self._in_callback = False
+        #: when the sampling thread first and last saw the loop in a callback, this tick
+        self._looks: tuple[float, float] | None = None
 
     def start(self) -> None:
         """Start watching the running loop (call from one of its coroutines)."""
@@ -124,12 +130,16 @@ class LoopWatchdog:
         self._last_tick = time.monotonic()
         seen, self._seen = self._seen, []
         in_callback, self._in_callback = self._in_callback, False
+        looks, self._looks = self._looks, None
         self.worst_lag = max(self.worst_lag, lag)
         if not in_callback:  # never seen in its own work: only what its thread computed counts
             if cpu is not None:
                 stall = min(stall, cpu)
             elif seen:  # seen waiting in select all along
                 stall = 0.0
+        elif cpu is not None:  # and what it waited for in system calls, seen by the looks
+            seen_for = looks[1] - looks[0] + SAMPLE if looks else 0.0
+            stall = min(stall, cpu + THRESHOLD / 2 + TICK + seen_for)
         if stall > THRESHOLD:
             self.stalls += 1
             if stall > self.worst and seen and in_callback:
@@ -151,6 +161,9 @@ class LoopWatchdog:
             if idle and self._in_callback:
                 continue  # keep where its own work was seen
             self._in_callback = self._in_callback or not idle
+            if not idle:
+                now = time.monotonic()
+                self._looks = (self._looks[0] if self._looks else now, now)
             self._seen = [
                 f"{Path(entry.filename).name}:{entry.lineno} in {entry.name}"
                 for entry in traceback.extract_stack(frame)[-FRAMES:]
